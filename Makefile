@@ -1,0 +1,41 @@
+# Two commands for a newcomer: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app portal
+
+.PHONY: run test install translations lint bench clean
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) demo load --upcoming --with-registrations
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: install
+	$(BIN)/pytest
+
+install: $(VENV)/.installed translations
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# Compiled catalogues are build output: made from the .po files on every install.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -d portal/translations 2>/dev/null
+
+# Re-extract strings after changing templates or code, then translate the .po file.
+extract: $(VENV)/.installed
+	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .
+	$(BIN)/pybabel update -q -i portal/translations/messages.pot -d portal/translations
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+
+bench: install
+	$(BIN)/python bench/registration_throughput.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,6 @@
+"""`flask organiser …` commands."""
+
+import click
+from flask.cli import AppGroup
+
+group = AppGroup("organiser", help="organiser commands.")

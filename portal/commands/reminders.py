@@ -1,0 +1,6 @@
+"""`flask reminders …` commands."""
+
+import click
+from flask.cli import AppGroup
+
+group = AppGroup("reminders", help="reminders commands.")

@@ -1,0 +1,3 @@
+"""Views for the feedback blueprint."""
+
+from portal.feedback import bp  # noqa: F401

@@ -1,0 +1,75 @@
+"""A person's place (or place in the queue) at one webinar."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.events import Webinar
+from portal.models.types import UTCDateTime, str_enum, utcnow
+
+
+class RegistrationStatus(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+class Sector(enum.StrEnum):
+    LAW_ENFORCEMENT = "law_enforcement"
+    EDUCATION = "education"
+    CHILD_PROTECTION = "child_protection"
+    HEALTH_SOCIAL = "health_social"
+    GOVERNMENT = "government"
+    INDUSTRY = "industry"
+    ACADEMIA = "academia"
+    PARENT = "parent"
+    OTHER = "other"
+
+
+class Registration(db.Model):
+    __table_args__ = (
+        # One active registration per person and webinar, whatever the case of the email.
+        Index(
+            "uq_registration_active_email",
+            "webinar_id",
+            "email_normalised",
+            unique=True,
+            sqlite_where=text("status != 'cancelled'"),
+            postgresql_where=text("status != 'cancelled'"),
+        ),
+        Index("ix_registration_webinar_status_created", "webinar_id", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webinar_id: Mapped[int] = mapped_column(ForeignKey("webinar.id"))
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    #: As typed (after validation), for addressing mail.
+    email: Mapped[str | None] = mapped_column(String(254))
+    #: Lower-cased form used for the one-per-person rule; empty once purged.
+    email_normalised: Mapped[str | None] = mapped_column(String(254))
+    organisation_name: Mapped[str | None] = mapped_column(String(200))
+    sector: Mapped[Sector | None] = mapped_column(str_enum(Sector, "sector"))
+    #: Province, territory or country.
+    region: Mapped[str | None] = mapped_column(String(100))
+    preferred_language: Mapped[str] = mapped_column(String(8), default="en")
+    accessibility_needs: Mapped[str | None] = mapped_column(Text)
+    consented_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[RegistrationStatus] = mapped_column(
+        str_enum(RegistrationStatus, "registration_status"), default=RegistrationStatus.CONFIRMED
+    )
+    attended: Mapped[bool] = mapped_column(default=False)
+    #: SHA-256 of the secret manage token; the token itself is only ever emailed.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Set when personal data was removed; the row stays for counts.
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    webinar: Mapped[Webinar] = relationship()

@@ -1,0 +1,8 @@
+"""Organiser dashboard (placeholder)."""
+
+from portal.organiser import bp
+
+
+@bp.get("/login")
+def login():
+    return ""

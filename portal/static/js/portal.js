@@ -1,0 +1,16 @@
+// Enhancement only: show event times in the visitor's own zone too.
+(function () {
+  "use strict";
+  var lang = document.documentElement.lang || undefined;
+  document.querySelectorAll("time[data-local]").forEach(function (el) {
+    var when = new Date(el.getAttribute("datetime"));
+    if (isNaN(when)) { return; }
+    var target = document.getElementById(el.getAttribute("data-local"));
+    if (!target) { return; }
+    target.textContent = target.getAttribute("data-prefix") + " " + when.toLocaleString(lang, {
+      weekday: "long", year: "numeric", month: "long", day: "numeric",
+      hour: "numeric", minute: "2-digit", timeZoneName: "short"
+    });
+    target.hidden = false;
+  });
+})();

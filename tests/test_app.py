@@ -1,0 +1,56 @@
+"""The application factory, configuration and the schema."""
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from config import ConfigurationError, settings_for
+from portal.extensions import db
+
+
+def test_models_and_migrations_agree(app):
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        differences = compare_metadata(context, db.metadata)
+    assert differences == []
+
+
+def test_production_refuses_to_start_without_secrets(tmp_path):
+    with pytest.raises(ConfigurationError, match="SECRET_KEY and DATABASE_URL"):
+        settings_for({"PORTAL_ENV": "production"}, str(tmp_path))
+
+
+def test_production_secure_cookies(tmp_path):
+    settings = settings_for(
+        {"PORTAL_ENV": "production", "SECRET_KEY": "x" * 32, "DATABASE_URL": "postgres://u@h/d"},
+        str(tmp_path),
+    )
+    assert settings["SESSION_COOKIE_SECURE"] is True
+    assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/d"
+
+
+def test_default_secret_key_is_generated_once_and_kept(tmp_path):
+    first = settings_for({}, str(tmp_path))["SECRET_KEY"]
+    second = settings_for({}, str(tmp_path))["SECRET_KEY"]
+    assert first == second and len(first) == 64
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_default_database_is_sqlite_in_instance(tmp_path):
+    assert settings_for({}, str(tmp_path))["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/portal.db"
+
+
+def test_healthz_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": True}
+
+
+def test_healthz_unavailable_when_database_is_unreachable(tmp_path):
+    from portal import create_app
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "k",
+                      "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none"})
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json["database"] is False
