@@ -1,0 +1,94 @@
+"""Small builders for test data: each returns a flushed model with sensible defaults.
+
+Pass only what the test is about; everything else gets a unique, valid value.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+from portal.extensions import db
+from portal.models import (
+    Organisation,
+    Presentation,
+    Presenter,
+    PresenterRole,
+    Series,
+    Webinar,
+    WebinarStatus,
+)
+
+_sequence = itertools.count(1)
+
+
+def _next() -> int:
+    return next(_sequence)
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def make_organisation(**fields) -> Organisation:
+    n = _next()
+    organisation = Organisation(**{"name": f"Organisation {n}", **fields})
+    db.session.add(organisation)
+    db.session.flush()
+    return organisation
+
+
+def make_series(**fields) -> Series:
+    n = _next()
+    series = Series(**{
+        "slug": f"series-{n}",
+        "title": f"Series {n}",
+        "summary": "A series about things.",
+        "timezone": "America/Toronto",
+        "published": True,
+        **fields,
+    })
+    db.session.add(series)
+    db.session.flush()
+    return series
+
+
+def make_webinar(series: Series | None = None, **fields) -> Webinar:
+    n = _next()
+    webinar = Webinar(**{
+        "series": series or make_series(),
+        "slug": f"webinar-{n}",
+        "title": f"Webinar {n}",
+        "starts_at": now() + timedelta(days=14),
+        "duration_minutes": 90,
+        "status": WebinarStatus.PUBLISHED,
+        **fields,
+    })
+    db.session.add(webinar)
+    db.session.flush()
+    return webinar
+
+
+def make_presenter(organisation: Organisation | None = None, title: str | None = "Researcher", **fields) -> Presenter:
+    n = _next()
+    presenter = Presenter(**{"slug": f"presenter-{n}", "name": f"Presenter {n}", **fields})
+    presenter.roles.append(PresenterRole(title=title, organisation=organisation, position=0))
+    db.session.add(presenter)
+    db.session.flush()
+    return presenter
+
+
+def make_presentation(webinar: Webinar, presenters: list[Presenter] | None = None, **fields) -> Presentation:
+    n = _next()
+    presentation = Presentation(**{
+        "webinar": webinar,
+        "title": f"Presentation {n}",
+        "position": len(webinar.presentations),
+        **fields,
+    })
+    db.session.add(presentation)
+    db.session.flush()
+    for presenter in presenters or []:
+        presentation.presenters.append(presenter)
+    db.session.flush()
+    return presentation
