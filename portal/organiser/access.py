@@ -1,0 +1,30 @@
+"""Who may use which organiser page."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user, login_required
+
+from portal.models import Role
+
+READERS = (Role.ADMIN, Role.ORGANISER, Role.VIEWER)
+EDITORS = (Role.ADMIN, Role.ORGANISER)
+ADMINS = (Role.ADMIN,)
+
+
+def role_required(*roles: Role):
+    """Login first (redirect to the login page), then 403 for a role that may not."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def guarded(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return decorator

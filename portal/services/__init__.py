@@ -1,0 +1,1 @@
+"""Domain rules, written once and called by views and commands alike."""
