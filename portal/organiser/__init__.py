@@ -1,5 +1,17 @@
+"""Organiser dashboard: everything under /organiser/, behind login and a role.
+
+Views are split by topic; each module attaches its routes to ``bp``.
+"""
+
 from flask import Blueprint
 
 bp = Blueprint("organiser", __name__)
 
-from portal.organiser import routes  # noqa: E402,F401  (routes attach themselves to bp)
+from portal.organiser import (  # noqa: E402,F401  (routes attach themselves to bp)
+    account_views,
+    audit_views,
+    auth_views,
+    dashboard_views,
+    programme_views,
+    registration_views,
+)

@@ -1,0 +1,3 @@
+"""account pages."""
+from portal.organiser import bp  # noqa: F401
+

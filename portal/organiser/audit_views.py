@@ -1,0 +1,3 @@
+"""audit pages."""
+from portal.organiser import bp  # noqa: F401
+

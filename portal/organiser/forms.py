@@ -1,0 +1,188 @@
+"""Organiser forms; labels are lazy so they follow the reader's language."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional, Regexp, ValidationError
+
+from portal.models import Role, WebinarLanguage
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+ROLE_CHOICES = [
+    (Role.ADMIN.value, _l("Administrator")),
+    (Role.ORGANISER.value, _l("Organiser")),
+    (Role.VIEWER.value, _l("Viewer (read-only)")),
+]
+
+
+class LoginForm(FlaskForm):
+    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)],
+                        render_kw={"autocomplete": "username"})
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)],
+                             render_kw={"autocomplete": "current-password"})
+    next = HiddenField()
+
+
+class EmptyForm(FlaskForm):
+    """Only the CSRF token: for buttons that change something (publish, logout)."""
+
+
+class AccountForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    email = StringField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=Role.VIEWER.value)
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)],
+                             render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("Password again"), validators=[DataRequired(), Length(max=200)],
+                            render_kw={"autocomplete": "new-password"})
+
+    def validate_confirm(self, field):
+        if field.data != self.password.data:
+            raise ValidationError(_l("The two passwords differ."))
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+
+
+def _slug_field():
+    return StringField(
+        _l("Slug (web address)"),
+        validators=[Optional(), Length(max=120),
+                    Regexp(SLUG_PATTERN, message=_l("Use lower-case letters, digits and single hyphens."))],
+    )
+
+
+class SeriesForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    slug = _slug_field()
+    subtitle = StringField(_l("Subtitle"), validators=[Optional(), Length(max=300)])
+    host_organisation_id = SelectField(_l("Host organisation"), coerce=int, default=0)
+    summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=20000)])
+    closing_remarks = TextAreaField(_l("Closing remarks"), validators=[Optional(), Length(max=20000)])
+    objectives = TextAreaField(_l("Objectives (one per line)"), validators=[Optional(), Length(max=20000)])
+    timezone = StringField(_l("Time zone"), default="America/Toronto",
+                           validators=[DataRequired(), Length(max=64)])
+
+    def validate_timezone(self, field):
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(field.data.strip())
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValidationError(_l("Unknown time zone; use a name such as America/Toronto.")) from exc
+
+
+class KeyThemeForm(FlaskForm):
+    heading = StringField(_l("Heading"), validators=[DataRequired(), Length(max=2000)])
+    points = TextAreaField(_l("Points (one per line)"), validators=[Optional(), Length(max=20000)])
+
+
+LANGUAGE_CHOICES = [
+    ("", _l("Not announced")),
+    (WebinarLanguage.ENGLISH.value, _l("English")),
+    (WebinarLanguage.FRENCH.value, _l("French")),
+    (WebinarLanguage.BILINGUAL.value, _l("Bilingual")),
+]
+
+
+class WebinarForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    slug = _slug_field()
+    start_date = DateField(_l("Date (in the series' time zone)"), validators=[DataRequired()])
+    start_time = TimeField(_l("Start time (in the series' time zone)"), validators=[DataRequired()])
+    duration_minutes = IntegerField(_l("Duration (minutes)"), default=90,
+                                    validators=[DataRequired(), NumberRange(min=1, max=24 * 60)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
+    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="")
+    capacity = IntegerField(_l("Capacity (empty = unlimited)"),
+                            validators=[Optional(), NumberRange(min=1, max=1_000_000)])
+    waitlist_enabled = BooleanField(_l("Waiting list when full"), default=True)
+    opens_date = DateField(_l("Registration opens: date"), validators=[Optional()])
+    opens_time = TimeField(_l("Registration opens: time"), validators=[Optional()])
+    closes_date = DateField(_l("Registration closes: date"), validators=[Optional()])
+    closes_time = TimeField(_l("Registration closes: time"), validators=[Optional()])
+    join_url = StringField(_l("Join link"), validators=[Optional(), URL(require_tld=False), Length(max=500)])
+    recording_url = StringField(_l("Recording link"),
+                                validators=[Optional(), URL(require_tld=False), Length(max=500)])
+    highlights = TextAreaField(_l("Discussion highlights"), validators=[Optional(), Length(max=50000)])
+
+
+class CancelWebinarForm(FlaskForm):
+    message = TextAreaField(_l("Message to registrants"), validators=[DataRequired(), Length(max=5000)])
+
+
+class PresentationForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=500)])
+    abstract = TextAreaField(_l("Abstract"), validators=[Optional(), Length(max=20000)])
+    presenter_ids = SelectMultipleField(_l("Presenters"), coerce=int,
+                                        validators=[DataRequired(message=_l("Choose at least one presenter."))])
+
+
+class PresenterForm(FlaskForm):
+    name = StringField(_l("Name (or team name)"), validators=[DataRequired(), Length(max=300)])
+    slug = _slug_field()
+    honorific = StringField(_l("Honorific (Dr., Detective…)"), validators=[Optional(), Length(max=100)])
+    post_nominals = StringField(_l("Post-nominals (CBE, QPM…)"), validators=[Optional(), Length(max=100)])
+    is_team = BooleanField(_l("This is a team, not a named person"))
+    bio = TextAreaField(_l("Short biography"), validators=[Optional(), Length(max=20000)])
+    role1_title = StringField(_l("Role 1: job title"), validators=[Optional(), Length(max=300)])
+    role1_unit = StringField(_l("Role 1: unit"), validators=[Optional(), Length(max=300)])
+    role1_organisation_id = SelectField(_l("Role 1: organisation"), coerce=int, default=0)
+    role2_title = StringField(_l("Role 2: job title"), validators=[Optional(), Length(max=300)])
+    role2_unit = StringField(_l("Role 2: unit"), validators=[Optional(), Length(max=300)])
+    role2_organisation_id = SelectField(_l("Role 2: organisation"), coerce=int, default=0)
+    role3_title = StringField(_l("Role 3: job title"), validators=[Optional(), Length(max=300)])
+    role3_unit = StringField(_l("Role 3: unit"), validators=[Optional(), Length(max=300)])
+    role3_organisation_id = SelectField(_l("Role 3: organisation"), coerce=int, default=0)
+
+    ROLE_ROWS = 3
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    acronym = StringField(_l("Acronym"), validators=[Optional(), Length(max=40)])
+    website = StringField(_l("Website"), validators=[Optional(), URL(require_tld=False), Length(max=500)])
+    country = StringField(_l("Country"), validators=[Optional(), Length(max=100)])
+
+
+AUDIENCE_CHOICES = [
+    ("all", _l("Everyone registered (not cancelled)")),
+    ("confirmed", _l("Confirmed")),
+    ("waitlisted", _l("Waiting list")),
+    ("attended", _l("Attended")),
+    ("not_attended", _l("Confirmed but did not attend")),
+]
+
+
+class MessageForm(FlaskForm):
+    audience = SelectField(_l("Send to"), choices=AUDIENCE_CHOICES, default="all")
+    subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200)])
+    body = TextAreaField(_l("Message"), validators=[DataRequired(), Length(max=20000)])
+    confirmed = HiddenField(default="")
+
+
+BULK_ACTIONS = [
+    ("attended", _l("Mark attended")),
+    ("not_attended", _l("Mark not attended")),
+    ("move_up", _l("Move up from the waiting list")),
+    ("cancel", _l("Cancel registrations")),
+]
+
+
+class BulkForm(FlaskForm):
+    action = SelectField(_l("With the selected registrations"), choices=BULK_ACTIONS)
+    confirmed = HiddenField(default="")

@@ -1,0 +1,3 @@
+"""programme pages."""
+from portal.organiser import bp  # noqa: F401
+

@@ -1,0 +1,3 @@
+"""registration pages."""
+from portal.organiser import bp  # noqa: F401
+

@@ -1,8 +1,0 @@
-"""Organiser dashboard (placeholder)."""
-
-from portal.organiser import bp
-
-
-@bp.get("/login")
-def login():
-    return ""
