@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 
 LANGUAGE_COOKIE = "portal_lang"
 
@@ -12,6 +12,10 @@ def supported_languages() -> tuple[str, ...]:
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        # Commands (outbox send, reminders) render outside a request: use the default
+        # unless the caller wraps the work in flask_babel.force_locale.
+        return current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in supported_languages():
         return chosen

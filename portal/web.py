@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, jsonify, make_response, redirect, render_template, request, url_for
+from flask import Flask, current_app, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
@@ -27,6 +27,19 @@ def safe_next(target: str | None, fallback: str = "/") -> str:
     if "\\" in target or any(ord(c) < 32 for c in target):
         return fallback
     return target
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """A full URL under PORTAL_BASE_URL, the same inside a request or from a command.
+
+    The request's own host is ignored on purpose: links in emails, calendar files
+    and the API must point at the public address, not at whatever a proxy forwarded.
+    """
+    base = urlsplit(current_app.config["PORTAL_BASE_URL"])
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
+    )
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def wants_json() -> bool:

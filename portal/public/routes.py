@@ -1,35 +1,86 @@
-"""Public pages (placeholder views; the public helper fills these in)."""
+"""Public pages: the programme, its people, the series report and calendar files."""
 
-from flask import render_template
+from __future__ import annotations
 
+from flask import Response, abort, render_template
+
+from portal.models.types import utcnow
 from portal.public import bp
+from portal.services import programme as queries
+from portal.services.calendar import programme_calendar, webinar_calendar
+
+CALENDAR_TYPE = "text/calendar; charset=utf-8"
+
+
+def _calendar_response(body: bytes, filename: str) -> Response:
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Type"] = CALENDAR_TYPE
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def _found(thing):
+    if thing is None:
+        abort(404)
+    return thing
 
 
 @bp.get("/")
 def home():
-    return render_template("errors/error.html", error=None)
+    found = queries.programme()
+    return render_template("public/home.html", programme=found, series=found.current_series)
 
 
 @bp.get("/webinars/")
 def webinars():
-    return ""
+    return render_template("public/webinars.html", programme=queries.programme())
+
+
+@bp.get("/webinars/<slug>.ics")
+def webinar_ics(slug: str):
+    webinar = _found(queries.public_webinar(slug))
+    return _calendar_response(webinar_calendar(webinar), f"{webinar.slug}.ics")
+
+
+@bp.get("/webinars/<slug>")
+def webinar(slug: str):
+    return render_template("public/webinar.html", webinar=_found(queries.public_webinar(slug)), now=utcnow())
 
 
 @bp.get("/presenters/")
 def presenters():
-    return ""
+    return render_template("public/presenters.html", presenters=queries.public_presenters())
+
+
+@bp.get("/presenters/<slug>")
+def presenter(slug: str):
+    found = _found(queries.public_presenter(slug))
+    return render_template("public/presenter.html", presenter=found, talks=queries.public_talks(found))
+
+
+@bp.get("/series/<slug>")
+def series(slug: str):
+    found = _found(queries.published_series(slug))
+    return render_template("public/series.html", series=found, sessions=queries.public_sessions(found))
+
+
+@bp.get("/series/<slug>/report")
+def series_report(slug: str):
+    found = _found(queries.published_series(slug))
+    return render_template("public/report.html", series=found, sessions=queries.public_sessions(found))
 
 
 @bp.get("/privacy")
 def privacy():
-    return ""
+    return render_template("public/privacy.html")
 
 
 @bp.get("/accessibility")
 def accessibility():
-    return ""
+    return render_template("public/accessibility.html")
 
 
 @bp.get("/calendar.ics")
 def calendar():
-    return ""
+    return _calendar_response(programme_calendar(queries.public_webinars()), "webinars.ics")

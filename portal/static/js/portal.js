@@ -14,3 +14,12 @@
     target.hidden = false;
   });
 })();
+
+// The report's print button: shown only when the script runs, since it needs it.
+(function () {
+  "use strict";
+  document.querySelectorAll("button[data-print]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
+})();
