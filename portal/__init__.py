@@ -26,6 +26,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.from_object(TestingConfig)
     app.config.update(settings_for(os.environ, app.instance_path))
     app.config.update(config)
+    _wait_for_sqlite_lock(app)
 
     _bind_extensions(app)
     _register_blueprints(app)
@@ -35,6 +36,14 @@ def create_app(config: dict | None = None) -> Flask:
 
     web.init_app(app)
     return app
+
+
+def _wait_for_sqlite_lock(app: Flask) -> None:
+    """SQLite: concurrent writers (registrations racing for seats) wait for the lock instead of failing."""
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def _bind_extensions(app: Flask) -> None:

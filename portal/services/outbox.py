@@ -1,0 +1,228 @@
+"""The outbox: every email is first a row written with the change that causes it.
+
+``queue_email`` renders and adds a message to the caller's transaction without
+committing, so a rolled-back change sends nothing and a committed change always
+has its email. ``deliver_due`` (``flask outbox send``) hands the rows to SMTP or
+the ``.eml`` folder, retrying failures with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from jinja2 import TemplateNotFound
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from portal.extensions import db
+from portal.models import OutboxMessage, OutboxStatus, Registration, Webinar
+from portal.models.types import utcnow
+from portal.services.mailer import build_email, open_transport
+
+#: How long a claimed message is reserved for the worker that claimed it; if the
+#: worker dies mid-send the message becomes due again after this.
+CLAIM_LEASE = timedelta(minutes=10)
+FIRST_RETRY = timedelta(minutes=1)
+LONGEST_RETRY = timedelta(hours=6)
+DEFAULT_MAX_ATTEMPTS = 8
+ERROR_LIMIT = 2000
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+    @property
+    def claimed(self) -> int:
+        return self.sent + self.retrying + self.failed
+
+    def add(self, other: DeliveryReport) -> None:
+        self.sent += other.sent
+        self.retrying += other.retrying
+        self.failed += other.failed
+
+    def summary(self) -> str:
+        return f"outbox: {self.sent} sent, {self.retrying} to retry, {self.failed} failed for good"
+
+
+def queue_email(
+    *,
+    kind: str,
+    recipient: str,
+    subject,
+    template: str,
+    context: dict,
+    language: str = "en",
+    registration: Registration | None = None,
+    webinar: Webinar | None = None,
+    dedupe_key: str | None = None,
+    ics: bytes | str | None = None,
+) -> OutboxMessage | None:
+    """Add a rendered message to the current transaction (the caller commits).
+
+    Renders ``templates/email/<template>.txt`` (and ``.html`` when present) in
+    ``language``; ``subject`` may be a lazy string. Returns ``None`` when a
+    message with ``dedupe_key`` already exists: that is how "at most once per
+    registration and kind" holds, even between two racing transactions.
+    """
+    if dedupe_key and _already_queued(dedupe_key):
+        return None
+    with force_locale(language):
+        context = {**context, "language": language}
+        body_text = render_template(f"email/{template}.txt", **context)
+        body_html = _render_optional(f"email/{template}.html", context)
+        subject_text = " ".join(str(subject).split())[:300]
+    values = {
+        "kind": kind,
+        "recipient": recipient,
+        "subject": subject_text,
+        "body_text": body_text,
+        "body_html": body_html,
+        "ics": ics.decode("utf-8") if isinstance(ics, bytes) else ics,
+        "registration_id": registration.id if registration is not None else None,
+        "webinar_id": webinar.id if webinar is not None else None,
+        "dedupe_key": dedupe_key,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": utcnow(),
+        "created_at": utcnow(),
+    }
+    if dedupe_key is None:
+        message = OutboxMessage(**values)
+        db.session.add(message)
+        return message
+    return _insert_once(values)
+
+
+def _already_queued(dedupe_key: str) -> bool:
+    return db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)) is not None
+
+
+def _insert_once(values: dict) -> OutboxMessage | None:
+    """INSERT … ON CONFLICT DO NOTHING: a duplicate key leaves the caller's transaction intact.
+
+    (Chosen over a SAVEPOINT because pysqlite's implicit transactions make a
+    savepoint opened first in a transaction commit on release.)
+    """
+    db.session.flush()
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(OutboxMessage.__table__)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxMessage.__table__.c.id)
+    )
+    new_id = db.session.execute(statement).scalar()
+    if new_id is None:
+        return None
+    return db.session.get(OutboxMessage, new_id)
+
+
+def _render_optional(template: str, context: dict) -> str | None:
+    try:
+        return render_template(template, **context)
+    except TemplateNotFound:
+        return None
+
+
+def max_attempts() -> int:
+    return int(current_app.config.get("OUTBOX_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """1 min, 2, 4, 8… capped at six hours."""
+    return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_RETRY)
+
+
+def deliver_due(now: datetime | None = None, batch: int = 50) -> DeliveryReport:
+    """One delivery pass: claim up to ``batch`` due messages, send them, record each outcome.
+
+    Claiming is one UPDATE that pushes the messages' next attempt past a lease
+    (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the database write lock on
+    SQLite), committed before any network traffic, so two workers never send
+    the same message and no database lock is held while talking to SMTP.
+    """
+    now = now or utcnow()
+    ids = _claim(now, batch)
+    report = DeliveryReport()
+    if not ids:
+        return report
+    messages = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
+    ).all()
+    handled: set[int] = set()
+    try:
+        with open_transport() as transport:
+            for message in messages:
+                try:
+                    transport.send(build_email(message), message)
+                except (OSError, smtplib.SMTPException) as error:
+                    _record_failure(message, error, now, report)
+                else:
+                    _record_sent(message, report)
+                handled.add(message.id)
+                db.session.commit()
+    except (OSError, smtplib.SMTPException) as error:
+        # The server could not be reached at all: every message not yet handled waits.
+        for message in messages:
+            if message.id not in handled:
+                _record_failure(message, error, now, report)
+        db.session.commit()
+    return report
+
+
+def _claim(now: datetime, batch: int) -> list[int]:
+    table = OutboxMessage.__table__
+    due = (
+        select(table.c.id)
+        .where(table.c.status == OutboxStatus.PENDING.value, table.c.next_attempt_at <= now)
+        .order_by(table.c.next_attempt_at, table.c.id)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+    claim = (
+        update(table)
+        .where(table.c.id.in_(due.scalar_subquery()))
+        .values(next_attempt_at=now + CLAIM_LEASE)
+        .returning(table.c.id)
+    )
+    ids = sorted(db.session.execute(claim).scalars().all())
+    db.session.commit()
+    return ids
+
+
+def _record_sent(message: OutboxMessage, report: DeliveryReport) -> None:
+    message.attempts += 1
+    message.status = OutboxStatus.SENT
+    message.sent_at = utcnow()
+    message.last_error = None
+    report.sent += 1
+
+
+def _record_failure(message: OutboxMessage, error: Exception, now: datetime, report: DeliveryReport) -> None:
+    message.attempts += 1
+    message.last_error = f"{type(error).__name__}: {error}"[:ERROR_LIMIT]
+    if message.attempts >= max_attempts():
+        message.status = OutboxStatus.FAILED
+        report.failed += 1
+    else:
+        message.next_attempt_at = now + retry_delay(message.attempts)
+        report.retrying += 1
+
+
+def deliver_all_due(now: datetime | None = None, batch: int = 50, max_passes: int = 1000) -> DeliveryReport:
+    """Passes until nothing due is left (bounded, so a flood cannot spin forever)."""
+    total = DeliveryReport()
+    for _ in range(max_passes):
+        report = deliver_due(now=now, batch=batch)
+        total.add(report)
+        if report.claimed < batch:
+            break
+    return total

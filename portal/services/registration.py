@@ -1,0 +1,472 @@
+"""The registration rules: who gets a seat, who waits, who is told what.
+
+Every function here works inside the caller's transaction and never commits:
+the caller commits once, so the change and the emails it causes (outbox rows)
+are stored together or not at all. Functions that count seats lock the
+webinar row first and keep the lock until that commit (pretix's rule: lock the
+scarce resource inside the transaction, before the availability check), so
+the number of confirmed registrations can never pass the capacity, whatever
+the number of workers or processes.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, text
+
+from portal.extensions import db
+from portal.models import Registration, RegistrationStatus, Sector, Webinar, WebinarStatus
+from portal.models.types import utcnow
+from portal.services.outbox import queue_email
+from portal.services.tokens import hash_token, looks_like_token, new_token, token_matches
+from portal.web import absolute_url
+
+_UNSET = object()
+
+
+class RegistrationState(enum.StrEnum):
+    OPEN = "open"
+    WAITLIST = "waitlist"  # full, but sign-ups join the waiting list
+    FULL = "full"  # full and no waiting list: refused
+    NOT_OPEN_YET = "not_open_yet"
+    CLOSED = "closed"
+    STARTED = "started"
+    CANCELLED = "cancelled"
+    DRAFT = "draft"
+
+
+class RegistrationRefused(Exception):
+    """Registration is not possible now; ``reason`` is a RegistrationState, ``message`` is for people."""
+
+    def __init__(self, availability: Availability) -> None:
+        self.availability = availability
+        self.reason = availability.state
+        super().__init__(str(availability.state))
+
+    @property
+    def message(self) -> str:
+        return self.availability.reason
+
+
+class RegistrationClosed(RegistrationRefused):
+    """Outside the registration window, started, cancelled or draft."""
+
+
+class SeatsFull(RegistrationRefused):
+    """No seat left and no waiting list (or no seat to move someone up into)."""
+
+
+class NotWaitlisted(Exception):
+    """Only a waitlisted registration can be moved up."""
+
+
+@dataclass(frozen=True)
+class Availability:
+    webinar: Webinar
+    state: RegistrationState
+    #: Seats still free; ``None`` when the webinar has no capacity limit.
+    seats_left: int | None
+
+    @property
+    def accepting(self) -> bool:
+        return self.state in (RegistrationState.OPEN, RegistrationState.WAITLIST)
+
+    @property
+    def reason(self) -> str:
+        """Why registration is refused, in the current language (empty when accepting)."""
+        webinar = self.webinar
+        if self.state == RegistrationState.NOT_OPEN_YET:
+            return _("Registration opens on %(when)s.", when=_when(webinar.registration_opens_at, webinar))
+        messages = {
+            RegistrationState.CLOSED: _("Registration for this webinar has closed."),
+            RegistrationState.STARTED: _("This webinar has already started, so registration is closed."),
+            RegistrationState.CANCELLED: _("This webinar has been cancelled."),
+            RegistrationState.DRAFT: _("This webinar is not open for registration."),
+            RegistrationState.FULL: _("This webinar is full and has no waiting list."),
+        }
+        return messages.get(self.state, "")
+
+
+def _when(moment: datetime, webinar: Webinar) -> str:
+    return format_datetime(moment.astimezone(webinar.series.zone), "long").replace(" UTC", "")
+
+
+@dataclass
+class RegistrantDetails:
+    """What the form collected, already validated and trimmed."""
+
+    full_name: str
+    email: str
+    organisation_name: str | None = None
+    sector: Sector | None = None
+    region: str | None = None
+    preferred_language: str = "en"
+    accessibility_needs: str | None = None
+
+    @property
+    def email_normalised(self) -> str:
+        return normalise_email(self.email)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+class Outcome(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    ALREADY_REGISTERED = "already_registered"
+
+
+@dataclass
+class RegistrationOutcome:
+    webinar: Webinar
+    registration: Registration
+    outcome: Outcome
+
+
+# --- counting -------------------------------------------------------------------------
+
+
+def confirmed_count(webinar: Webinar) -> int:
+    return db.session.scalar(
+        select(func.count(Registration.id)).where(
+            Registration.webinar_id == webinar.id, Registration.status == RegistrationStatus.CONFIRMED
+        )
+    ) or 0
+
+
+def seats_left(webinar: Webinar) -> int | None:
+    if webinar.capacity is None:
+        return None
+    return max(webinar.capacity - confirmed_count(webinar), 0)
+
+
+def seats_left_for(webinars) -> dict[int, int | None]:
+    """Seats left for many webinars in one aggregate query (for lists and the API)."""
+    webinars = list(webinars)
+    limited = [w.id for w in webinars if w.capacity is not None]
+    counts: dict[int, int] = {}
+    if limited:
+        rows = db.session.execute(
+            select(Registration.webinar_id, func.count(Registration.id))
+            .where(Registration.webinar_id.in_(limited), Registration.status == RegistrationStatus.CONFIRMED)
+            .group_by(Registration.webinar_id)
+        )
+        counts = dict(rows.tuples().all())
+    return {
+        w.id: None if w.capacity is None else max(w.capacity - counts.get(w.id, 0), 0) for w in webinars
+    }
+
+
+def registration_state(webinar: Webinar, now: datetime | None = None, seats=_UNSET) -> Availability:
+    """Whether registration is open and, if not, why. Pass ``seats`` (from ``seats_left_for``) to skip the count."""
+    now = now or utcnow()
+    state = _window_state(webinar, now)
+    left = seats_left(webinar) if seats is _UNSET else seats
+    if state == RegistrationState.OPEN and left is not None and left <= 0:
+        state = RegistrationState.WAITLIST if webinar.waitlist_enabled else RegistrationState.FULL
+    return Availability(webinar=webinar, state=state, seats_left=left)
+
+
+def _window_state(webinar: Webinar, now: datetime) -> RegistrationState:
+    if webinar.status == WebinarStatus.DRAFT or not webinar.series.published:
+        return RegistrationState.DRAFT
+    if webinar.status == WebinarStatus.CANCELLED:
+        return RegistrationState.CANCELLED
+    if now >= webinar.starts_at:
+        return RegistrationState.STARTED
+    if webinar.registration_opens_at and now < webinar.registration_opens_at:
+        return RegistrationState.NOT_OPEN_YET
+    if webinar.registration_closes_at and now >= webinar.registration_closes_at:
+        return RegistrationState.CLOSED
+    return RegistrationState.OPEN
+
+
+# --- locking --------------------------------------------------------------------------
+
+
+def lock_webinar(webinar: Webinar) -> Webinar:
+    """Take the webinar's row lock for the rest of the transaction and reload its settings.
+
+    PostgreSQL: ``SELECT … FOR UPDATE``. SQLite has no row locks: a no-op UPDATE
+    makes pysqlite open the transaction and take the database write lock
+    before anything is counted; other writers wait (busy timeout) until commit.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(text("UPDATE webinar SET id = id WHERE id = :id"), {"id": webinar.id})
+    return db.session.execute(
+        select(Webinar).where(Webinar.id == webinar.id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def lock_webinars(webinars) -> list[Webinar]:
+    """Several at once, always in id order so two transactions cannot deadlock."""
+    return [lock_webinar(w) for w in sorted(webinars, key=lambda w: w.id)]
+
+
+# --- registering ----------------------------------------------------------------------
+
+
+def register(webinar: Webinar, details: RegistrantDetails, now: datetime | None = None) -> RegistrationOutcome:
+    """Confirm, waitlist or refuse one person for one webinar, and queue the email that says so.
+
+    Raises ``RegistrationClosed``/``SeatsFull``. When the email is already
+    registered no row is added: the manage link is emailed again, and the
+    outcome is ``already_registered`` (callers must answer exactly as for a new
+    registration, so the response reveals nothing).
+    """
+    return register_for([webinar], details, now)[0]
+
+
+def register_for(webinars, details: RegistrantDetails, now: datetime | None = None) -> list[RegistrationOutcome]:
+    """All or nothing: if any webinar refuses, raise before anything is added."""
+    now = now or utcnow()
+    locked = lock_webinars(webinars)
+    availabilities = [registration_state(w, now) for w in locked]
+    for availability in availabilities:
+        _refuse_unless_accepting(availability)
+    return [_register_locked(a, details, now) for a in availabilities]
+
+
+def _refuse_unless_accepting(availability: Availability) -> None:
+    if availability.state == RegistrationState.FULL:
+        raise SeatsFull(availability)
+    if not availability.accepting:
+        raise RegistrationClosed(availability)
+
+
+def _register_locked(availability: Availability, details: RegistrantDetails, now: datetime) -> RegistrationOutcome:
+    webinar = availability.webinar
+    existing = active_registration(webinar, details.email_normalised)
+    if existing is not None:
+        _queue(existing, "link_resent", _l("Your link for %(title)s", title=webinar.title), dedupe=False)
+        return RegistrationOutcome(webinar, existing, Outcome.ALREADY_REGISTERED)
+    confirmed = availability.state == RegistrationState.OPEN
+    registration = Registration(
+        webinar=webinar,
+        full_name=details.full_name,
+        email=details.email,
+        email_normalised=details.email_normalised,
+        organisation_name=details.organisation_name,
+        sector=details.sector,
+        region=details.region,
+        preferred_language=details.preferred_language,
+        accessibility_needs=details.accessibility_needs,
+        consented_at=now,
+        status=RegistrationStatus.CONFIRMED if confirmed else RegistrationStatus.WAITLISTED,
+        # A random placeholder: the real hash is derived from the id (see manage_token).
+        token_hash=new_token()[1],
+        created_at=utcnow(),
+        updated_at=utcnow(),
+    )
+    db.session.add(registration)
+    db.session.flush()
+    registration.token_hash = hash_token(manage_token(registration))
+    if confirmed:
+        _queue(registration, "confirmation", _l("You are registered: %(title)s", title=webinar.title), ics=True)
+    else:
+        _queue(registration, "waitlisted", _l("You are on the waiting list: %(title)s", title=webinar.title))
+    return RegistrationOutcome(webinar, registration, Outcome.CONFIRMED if confirmed else Outcome.WAITLISTED)
+
+
+def active_registration(webinar: Webinar, email_normalised: str) -> Registration | None:
+    return db.session.scalar(
+        select(Registration).where(
+            Registration.webinar_id == webinar.id,
+            Registration.email_normalised == email_normalised,
+            Registration.status != RegistrationStatus.CANCELLED,
+        )
+    )
+
+
+# --- cancelling and the waiting list -----------------------------------------------
+
+
+def cancel_registration(registration: Registration, by_organiser=None, now: datetime | None = None) -> list[Registration]:
+    """Cancel (idempotent) and, if a seat was freed, promote the oldest waitlisted; returns those promoted."""
+    webinar = lock_webinar(registration.webinar)
+    db.session.refresh(registration)
+    if registration.status == RegistrationStatus.CANCELLED:
+        return []
+    freed_seat = registration.status == RegistrationStatus.CONFIRMED
+    registration.status = RegistrationStatus.CANCELLED
+    registration.cancelled_at = now or utcnow()
+    _queue(registration, "cancelled", _l("Registration cancelled: %(title)s", title=webinar.title),
+           extra={"by_organiser": by_organiser is not None})
+    db.session.flush()
+    if freed_seat and webinar.status == WebinarStatus.PUBLISHED:
+        return _promote(webinar, now)
+    return []
+
+
+def promote_from_waitlist(webinar: Webinar, now: datetime | None = None) -> list[Registration]:
+    """Fill free seats with the oldest waitlisted registrations and tell each of them."""
+    return _promote(lock_webinar(webinar), now)
+
+
+def _promote(webinar: Webinar, now: datetime | None) -> list[Registration]:
+    free = seats_left(webinar)
+    query = (
+        select(Registration)
+        .where(Registration.webinar_id == webinar.id, Registration.status == RegistrationStatus.WAITLISTED)
+        .order_by(Registration.created_at, Registration.id)
+    )
+    if free is not None:
+        if free <= 0:
+            return []
+        query = query.limit(free)
+    promoted = list(db.session.scalars(query))
+    for registration in promoted:
+        _confirm_from_waitlist(registration, now)
+    db.session.flush()
+    return promoted
+
+
+def _confirm_from_waitlist(registration: Registration, now: datetime | None) -> None:
+    registration.status = RegistrationStatus.CONFIRMED
+    registration.promoted_at = now or utcnow()
+    _queue(registration, "promoted", _l("You have a seat: %(title)s", title=registration.webinar.title), ics=True)
+
+
+def change_capacity(webinar: Webinar, new_capacity: int | None, now: datetime | None = None) -> list[Registration]:
+    """Set the capacity (``None`` = unlimited); raising it promotes the oldest waitlisted.
+
+    Lowering it below the confirmed count moves nobody out: those people keep their seats.
+    """
+    if new_capacity is not None and new_capacity < 1:
+        raise ValueError("capacity must be at least 1, or None for unlimited")
+    webinar = lock_webinar(webinar)
+    webinar.capacity = new_capacity
+    db.session.flush()
+    if webinar.status != WebinarStatus.PUBLISHED:
+        return []
+    return _promote(webinar, now)
+
+
+def move_up(registration: Registration, now: datetime | None = None) -> Registration:
+    """An organiser gives one waitlisted person a seat out of turn, only if a seat is free."""
+    webinar = lock_webinar(registration.webinar)
+    db.session.refresh(registration)
+    if registration.status != RegistrationStatus.WAITLISTED:
+        raise NotWaitlisted(registration.id)
+    left = seats_left(webinar)
+    if left is not None and left <= 0:
+        raise SeatsFull(Availability(webinar, RegistrationState.FULL, 0))
+    _confirm_from_waitlist(registration, now)
+    db.session.flush()
+    return registration
+
+
+def waitlist_position(registration: Registration) -> int | None:
+    """1 for the next person to get a seat; ``None`` unless waitlisted."""
+    if registration.status != RegistrationStatus.WAITLISTED:
+        return None
+    ahead = db.session.scalar(
+        select(func.count(Registration.id)).where(
+            Registration.webinar_id == registration.webinar_id,
+            Registration.status == RegistrationStatus.WAITLISTED,
+            (Registration.created_at < registration.created_at)
+            | ((Registration.created_at == registration.created_at) & (Registration.id < registration.id)),
+        )
+    )
+    return (ahead or 0) + 1
+
+
+def update_details(registration: Registration, full_name: str, organisation_name: str | None) -> None:
+    registration.full_name = full_name
+    registration.organisation_name = organisation_name
+
+
+# --- the attendee's link --------------------------------------------------------------
+
+
+def manage_token(registration: Registration) -> str:
+    """The secret in the registration's links, derivable again for every later email.
+
+    Only its hash is stored, yet the reminder, promotion, resend and feedback
+    emails must carry the same link: so the token is an HMAC of the
+    registration's id and creation instant under SECRET_KEY (a 256-bit
+    secret), not a random value that would have to be kept.
+    """
+    created = registration.created_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%f")
+    digest = hmac.new(
+        current_app.config["SECRET_KEY"].encode("utf-8"),
+        f"registration-link:{registration.id}:{created}".encode(),
+        hashlib.sha256,
+    ).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+def find_by_token(token: str) -> Registration | None:
+    """The registration behind a link, or ``None`` for anything unknown or malformed."""
+    if not looks_like_token(token):
+        return None
+    registration = db.session.scalar(select(Registration).where(Registration.token_hash == hash_token(token)))
+    if registration is None or not token_matches(token, registration.token_hash):
+        return None
+    return registration
+
+
+def manage_url(registration: Registration) -> str:
+    return absolute_url("registration.manage", token=manage_token(registration))
+
+
+def join_link_open(registration: Registration, now: datetime | None = None) -> bool:
+    """The join link shows only to confirmed people, from the lead time before the start until the end."""
+    webinar = registration.webinar
+    now = now or utcnow()
+    lead = timedelta(minutes=current_app.config["JOIN_LINK_LEAD_MINUTES"])
+    return (
+        bool(webinar.join_url)
+        and registration.status == RegistrationStatus.CONFIRMED
+        and webinar.status == WebinarStatus.PUBLISHED
+        and webinar.starts_at - lead <= now < webinar.ends_at
+    )
+
+
+# --- emails ---------------------------------------------------------------------------
+
+
+def _queue(registration: Registration, kind: str, subject, *, dedupe: bool = True, ics: bool = False,
+           extra: dict | None = None):
+    from portal.services.calendar import webinar_calendar  # written by the calendar feature
+
+    webinar = registration.webinar
+    context = {
+        "registration": registration,
+        "webinar": webinar,
+        "manage_url": manage_url(registration),
+        "webinar_url": absolute_url("public.webinar", slug=webinar.slug),
+        "calendar_url": absolute_url("public.webinar_ics", slug=webinar.slug),
+        **(extra or {}),
+    }
+    return queue_email(
+        kind=kind,
+        recipient=registration.email,
+        subject=subject,
+        template=kind,
+        context=context,
+        language=registration.preferred_language or "en",
+        registration=registration,
+        webinar=webinar,
+        dedupe_key=f"{kind}:{registration.id}" if dedupe else None,
+        ics=webinar_calendar(webinar) if ics else None,
+    )
+
+
+def queue_reminder(registration: Registration) -> bool:
+    """Queue the reminder once per registration; ``False`` when it was already queued."""
+    subject = _l("Reminder: %(title)s", title=registration.webinar.title)
+    return _queue(registration, "reminder", subject, ics=True) is not None
