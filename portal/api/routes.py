@@ -1,8 +1,109 @@
-"""JSON API (placeholder; filled in by the API work)."""
+"""Read-only JSON API over the public programme (described in ``openapi.py``).
 
-from portal.api import bp
+The same public rule as the pages applies (drafts and unpublished series never
+appear) because the data comes from ``services.programme``; errors are JSON
+through ``portal.web``'s handler for every path under ``/api/``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from flask import abort, current_app, jsonify, request
+
+from portal.api import bp, openapi, serialise
+from portal.models import Presentation
+from portal.models.types import utcnow
+from portal.services import programme
+
+#: Public data changes rarely; a minute of caching spares the database.
+CACHE_CONTROL = "public, max-age=60"
+WHEN_CHOICES = ("upcoming", "past")
+
+
+def _allow_only(*names: str) -> None:
+    """Refuse unknown parameters: a typo silently ignored would return the wrong data."""
+    unknown = sorted(set(request.args) - set(names))
+    if unknown:
+        allowed = ", ".join(names) or "none"
+        abort(400, description=f"Unknown query parameter: {', '.join(unknown)}. Allowed: {allowed}.")
+
+
+def _choice(name: str, choices: tuple[str, ...]) -> str | None:
+    value = request.args.get(name)
+    if value is None:
+        return None
+    if value not in choices:
+        abort(400, description=f"Query parameter '{name}' must be one of: {', '.join(choices)}.")
+    return value
+
+
+def _slug_parameter(name: str) -> str | None:
+    value = request.args.get(name)
+    if value is None:
+        return None
+    if not programme.plausible_slug(value):
+        abort(400, description=f"Query parameter '{name}' must be a slug of at most {programme.SLUG_MAX} characters.")
+    return value
+
+
+@bp.after_request
+def public_headers(response):
+    """Public data: any site may read it, and shared caches may keep it briefly."""
+    if request.method in ("GET", "HEAD"):
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        if response.status_code == 200:
+            response.headers["Cache-Control"] = CACHE_CONTROL
+            response.add_etag()
+            response.make_conditional(request)
+    return response
 
 
 @bp.get("/webinars")
 def webinars():
-    return {"webinars": []}
+    _allow_only("when", "series")
+    when = _choice("when", WHEN_CHOICES)
+    series = _slug_parameter("series")
+    found = programme.public_webinars()
+    if series is not None:
+        found = [w for w in found if w.series.slug == series]
+    if when is not None:
+        now = utcnow()
+        found = [w for w in found if (w.ends_at > now) == (when == "upcoming")]
+    return jsonify(count=len(found), webinars=[serialise.webinar(w) for w in found])
+
+
+@bp.get("/webinars/<slug>")
+def webinar(slug: str):
+    _allow_only()
+    found = programme.public_webinar(slug)
+    if found is None:
+        abort(404, description="No public webinar has this slug.")
+    return jsonify(serialise.webinar(found))
+
+
+@bp.get("/presenters")
+def presenters():
+    _allow_only()
+    people = programme.public_presenters()
+    talks = _public_talks_by_presenter()
+    return jsonify(
+        count=len(people),
+        presenters=[serialise.presenter_with_talks(p, talks.get(p.id, [])) for p in people],
+    )
+
+
+def _public_talks_by_presenter() -> dict[int, list[Presentation]]:
+    """Every public talk grouped by presenter, latest first, from one eager-loaded programme."""
+    talks: dict[int, list[Presentation]] = defaultdict(list)
+    for session in reversed(programme.public_webinars()):
+        for talk in session.presentations:
+            for person in talk.presenters:
+                talks[person.id].append(talk)
+    return talks
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    _allow_only()
+    return jsonify(openapi.document(current_app.config["PORTAL_BASE_URL"]))
