@@ -92,3 +92,33 @@ def make_presentation(webinar: Webinar, presenters: list[Presenter] | None = Non
         presentation.presenters.append(presenter)
     db.session.flush()
     return presentation
+
+
+def make_registration(webinar: Webinar, **fields):
+    """A registration added directly (no seat rule, no email): for setting a scene.
+
+    Returns ``(registration, token)``; the token is the one the portal would email.
+    """
+    from portal.models import Registration, RegistrationStatus
+    from portal.services.registration import manage_token
+    from portal.services.tokens import hash_token, new_token
+
+    n = _next()
+    email = fields.pop("email", f"person{n}@example.org")
+    registration = Registration(**{
+        "webinar": webinar,
+        "full_name": f"Person {n}",
+        "email": email,
+        "email_normalised": email.lower(),
+        "status": RegistrationStatus.CONFIRMED,
+        "preferred_language": "en",
+        "token_hash": new_token()[1],
+        "created_at": datetime.now(UTC) + timedelta(microseconds=n),
+        **fields,
+    })
+    db.session.add(registration)
+    db.session.flush()
+    token = manage_token(registration)
+    registration.token_hash = hash_token(token)
+    db.session.flush()
+    return registration, token

@@ -1,0 +1,144 @@
+"""The registration form and the manage page's correction form."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from portal.models import Sector
+
+SECTOR_LABELS = {
+    Sector.LAW_ENFORCEMENT: _l("Law enforcement"),
+    Sector.EDUCATION: _l("Education"),
+    Sector.CHILD_PROTECTION: _l("Child protection / NGO"),
+    Sector.HEALTH_SOCIAL: _l("Health / social services"),
+    Sector.GOVERNMENT: _l("Government"),
+    Sector.INDUSTRY: _l("Industry / technology"),
+    Sector.ACADEMIA: _l("Academia / research"),
+    Sector.PARENT: _l("Parent / caregiver"),
+    Sector.OTHER: _l("Other"),
+}
+
+#: Stored as these codes (language-neutral); labels are for people.
+REGION_LABELS = {
+    "AB": _l("Alberta"),
+    "BC": _l("British Columbia"),
+    "MB": _l("Manitoba"),
+    "NB": _l("New Brunswick"),
+    "NL": _l("Newfoundland and Labrador"),
+    "NS": _l("Nova Scotia"),
+    "NT": _l("Northwest Territories"),
+    "NU": _l("Nunavut"),
+    "ON": _l("Ontario"),
+    "PE": _l("Prince Edward Island"),
+    "QC": _l("Quebec"),
+    "SK": _l("Saskatchewan"),
+    "YT": _l("Yukon"),
+    "outside": _l("Outside Canada"),
+}
+
+LANGUAGE_LABELS = {"en": "English", "fr": "Français"}
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def no_control_characters(multiline: bool = False):
+    """Control characters (NUL, escape sequences…) are never part of a name or a note."""
+    allowed = {"\n", "\r", "\t"} if multiline else set()
+
+    def check(form, field):
+        data = field.data if isinstance(field.data, str) else ""
+        if any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co") and c not in allowed
+               and c not in ("\u200d", "\u200c") for c in data):
+            raise ValidationError(_l("Remove the invisible or control characters from this field."))
+
+    return check
+
+
+def deliverable_shape(form, field):
+    """Check the address's shape (not its DNS) and keep the normalised form."""
+    try:
+        checked = validate_email(field.data or "", check_deliverability=False)
+    except EmailNotValidError as error:
+        raise ValidationError(_l("Enter an email address like name@example.org.")) from error
+    field.data = checked.normalized
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class RegistrationForm(FlaskForm):
+    full_name = StringField(
+        _l("Full name"), filters=[_strip],
+        validators=[DataRequired(_l("Enter your full name.")), Length(max=200), no_control_characters()],
+        render_kw={"autocomplete": "name", "maxlength": 200},
+    )
+    email = EmailField(
+        _l("Email address"), filters=[_strip],
+        validators=[DataRequired(_l("Enter your email address.")), Length(max=254), no_control_characters(),
+                    deliverable_shape],
+        render_kw={"autocomplete": "email", "maxlength": 254, "spellcheck": "false"},
+    )
+    organisation_name = StringField(
+        _l("Organisation"), filters=[_strip],
+        validators=[Optional(), Length(max=200), no_control_characters()],
+        render_kw={"autocomplete": "organization", "maxlength": 200},
+    )
+    sector = SelectField(
+        _l("Sector"),
+        choices=[("", _l("Choose a sector"))] + [(s.value, label) for s, label in SECTOR_LABELS.items()],
+        validators=[InputRequired(_l("Choose the sector you work in."))],
+    )
+    region = SelectField(
+        _l("Province, territory or country"),
+        choices=[("", _l("Choose where you are"))] + list(REGION_LABELS.items()),
+        validators=[InputRequired(_l("Choose your province or territory, or “Outside Canada”."))],
+    )
+    preferred_language = RadioField(
+        _l("Language for emails"), choices=list(LANGUAGE_LABELS.items()),
+        validators=[InputRequired(_l("Choose English or French."))],
+    )
+    accessibility_needs = TextAreaField(
+        _l("Accessibility needs"), filters=[_strip],
+        validators=[Optional(), Length(max=2000), no_control_characters(multiline=True)],
+        render_kw={"rows": 3, "maxlength": 2000},
+    )
+    also_register = MultiCheckboxField(_l("Also register me for"), choices=[], validate_choice=True)
+    consent = BooleanField(
+        _l("I have read the privacy notice and agree to my information being used to run this webinar."),
+        validators=[DataRequired(_l("You need to agree to the privacy notice to register."))],
+    )
+    #: Honeypot: hidden from people (CSS and aria-hidden), filled in by naive bots.
+    website = StringField(_l("Leave this field empty"), render_kw={"autocomplete": "off", "tabindex": "-1"})
+
+    def sector_value(self) -> Sector:
+        return Sector(self.sector.data)
+
+
+class DetailsForm(FlaskForm):
+    """What an attendee may correct themselves (the email is the identity, so not that)."""
+
+    full_name = StringField(
+        _l("Full name"), filters=[_strip],
+        validators=[DataRequired(_l("Enter your full name.")), Length(max=200), no_control_characters()],
+        render_kw={"autocomplete": "name", "maxlength": 200},
+    )
+    organisation_name = StringField(
+        _l("Organisation"), filters=[_strip],
+        validators=[Optional(), Length(max=200), no_control_characters()],
+        render_kw={"autocomplete": "organization", "maxlength": 200},
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A form with only its CSRF token: the cancel confirmation."""
