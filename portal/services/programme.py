@@ -28,13 +28,18 @@ from portal.models.types import utcnow
 #: Longest slug the schema stores; longer (or control-character) slugs cannot exist.
 SLUG_MAX = 120
 
-_ROLES = (selectinload(Presenter.roles).joinedload(PresenterRole.organisation),)
+# Collections that grow with the programme are joined, not "selectin"-loaded: selectin
+# splits its IN list into chunks of 500, so the query count would creep up with size.
+_ROLES = (joinedload(Presenter.roles).joinedload(PresenterRole.organisation),)
 
 
 def _talks(path):
-    """Presentations with their presenters and roles, hung off ``path``."""
-    presenters = path.selectinload(Presentation.presenters)
-    return (presenters, presenters.selectinload(Presenter.roles).joinedload(PresenterRole.organisation))
+    """Presentations with their presenters and roles, joined onto ``path``."""
+    return (
+        path.joinedload(Presentation.presenters)
+        .joinedload(Presenter.roles)
+        .joinedload(PresenterRole.organisation),
+    )
 
 
 def _is_public():
@@ -63,7 +68,7 @@ def public_webinars() -> list[Webinar]:
         .where(_is_public())
         .options(
             joinedload(Webinar.series),
-            *_talks(selectinload(Webinar.presentations)),
+            *_talks(joinedload(Webinar.presentations)),
         )
         .order_by(Webinar.starts_at, Webinar.id)
     )
@@ -97,7 +102,7 @@ def public_webinar(slug: str) -> Webinar | None:
         db.select(Webinar)
         .join(Webinar.series)
         .where(Webinar.slug == slug, _is_public())
-        .options(joinedload(Webinar.series), *_talks(selectinload(Webinar.presentations)))
+        .options(joinedload(Webinar.series), *_talks(joinedload(Webinar.presentations)))
     )
     return db.session.scalars(statement).unique().first()
 
@@ -154,7 +159,7 @@ def published_series(slug: str) -> Series | None:
             selectinload(Series.partners),
             selectinload(Series.objectives),
             selectinload(Series.key_themes).selectinload(KeyTheme.points),
-            *_talks(webinars.selectinload(Webinar.presentations)),
+            *_talks(webinars.joinedload(Webinar.presentations)),
         )
     )
     return db.session.scalars(statement).unique().first()
