@@ -8,6 +8,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice  # noqa: F401  (re-exported for the views)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -96,16 +97,18 @@ class RegistrationForm(FlaskForm):
     )
     sector = SelectField(
         _l("Sector"),
-        choices=[("", _l("Choose a sector"))] + [(s.value, label) for s, label in SECTOR_LABELS.items()],
+        choices=[SelectChoice("", _l("Choose a sector"))]
+        + [SelectChoice(s.value, label) for s, label in SECTOR_LABELS.items()],
         validators=[InputRequired(_l("Choose the sector you work in."))],
     )
     region = SelectField(
         _l("Province, territory or country"),
-        choices=[("", _l("Choose where you are"))] + list(REGION_LABELS.items()),
+        choices=[SelectChoice("", _l("Choose where you are"))]
+        + [SelectChoice(code, label) for code, label in REGION_LABELS.items()],
         validators=[InputRequired(_l("Choose your province or territory, or “Outside Canada”."))],
     )
     preferred_language = RadioField(
-        _l("Language for emails"), choices=list(LANGUAGE_LABELS.items()),
+        _l("Language for emails"), choices=[SelectChoice(code, label) for code, label in LANGUAGE_LABELS.items()],
         validators=[InputRequired(_l("Choose English or French."))],
     )
     accessibility_needs = TextAreaField(

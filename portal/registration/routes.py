@@ -17,6 +17,7 @@ from portal.models import Registration, RegistrationStatus, Sector, Webinar
 from portal.models.types import utcnow
 from portal.registration import bp
 from portal.registration.forms import (
+    SelectChoice,
     LANGUAGE_LABELS,
     REGION_LABELS,
     SECTOR_LABELS,
@@ -60,7 +61,7 @@ def _other_open_webinars(webinar: Webinar, now) -> list[Webinar]:
 def _build_form(webinar: Webinar, now) -> tuple[RegistrationForm, list[Webinar]]:
     form = RegistrationForm()
     others = _other_open_webinars(webinar, now)
-    form.also_register.choices = [(w.slug, w.title) for w in others]
+    form.also_register.choices = [SelectChoice(w.slug, w.title) for w in others]
     if form.preferred_language.data is None:
         form.preferred_language.data = str(get_locale() or "en")
     return form, others
