@@ -15,7 +15,11 @@ ADMINS = (Role.ADMIN,)
 
 
 def role_required(*roles: Role):
-    """Login first (redirect to the login page), then 403 for a role that may not."""
+    """Login first (redirect to the login page), then 403 for a role that may not.
+
+    The allowed roles are kept on the view (``allowed_roles``) so a test can walk
+    the URL map and check every page against them.
+    """
 
     def decorator(view):
         @wraps(view)
@@ -25,6 +29,7 @@ def role_required(*roles: Role):
                 abort(403)
             return view(*args, **kwargs)
 
+        guarded.allowed_roles = tuple(roles)
         return guarded
 
     return decorator

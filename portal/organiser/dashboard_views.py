@@ -1,36 +1,98 @@
-"""dashboard pages."""
-from portal.organiser import bp  # noqa: F401
+"""The dashboard: every webinar's figures, and sign-up charts drawn on the server.
 
-from flask import render_template
+Charts are inline SVG computed here (no JavaScript: the CSP forbids inline
+scripts and screen readers get the same numbers as a table).
+"""
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import render_template, request
+from flask_babel import gettext as _
+
+from portal.models.types import utcnow
+from portal.organiser import bp
 from portal.organiser.access import READERS, role_required
+from portal.services import signups as figures
+
+CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 640, 220, 32
+
+
+@bp.app_context_processor
+def organiser_helpers():
+    return {"now_utc": utcnow()}
 
 
 @bp.get("/")
 @role_required(*READERS)
 def dashboard():
-    return render_template("organiser/layout.html")
+    rows = figures.overview()
+    now = utcnow()
+    upcoming = [row for row in rows if row.webinar.ends_at > now]
+    past = [row for row in rows if row.webinar.ends_at <= now]
+    return render_template("organiser/dashboard.html", upcoming=list(reversed(upcoming)), past=past)
+
+
+@dataclass
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    label: str
+    value: int
+
+
+@dataclass
+class DailyChart:
+    bars: list[Bar]
+    line: str  # polyline points for the cumulative total
+    peak: int
+    total: int
+    first_label: str
+    last_label: str
+
+
+def daily_chart(days: list) -> DailyChart | None:
+    """Bars for sign-ups per day, a line for the running total, each on its own scale."""
+    if not days:
+        return None
+    inner_w, inner_h = CHART_WIDTH - 2 * CHART_PAD, CHART_HEIGHT - 2 * CHART_PAD
+    peak = max(count for _day, count, _total in days) or 1
+    total = days[-1][2] or 1
+    step = inner_w / len(days)
+    bars, points = [], []
+    for index, (day, count, running) in enumerate(days):
+        height = inner_h * count / peak
+        x = CHART_PAD + index * step
+        bars.append(Bar(round(x + step * 0.1, 2), round(CHART_PAD + inner_h - height, 2),
+                        round(max(step * 0.8, 0.5), 2), round(height, 2), day.isoformat(), count))
+        points.append(f"{round(x + step / 2, 2)},{round(CHART_PAD + inner_h - inner_h * running / total, 2)}")
+    return DailyChart(bars, " ".join(points), peak, days[-1][2], days[0][0].isoformat(), days[-1][0].isoformat())
+
+
+def share_bars(rows: list[tuple[str | None, int]], labels: dict | None = None) -> list[tuple[str, int, float]]:
+    """(label, count, percent of the largest) for horizontal bars."""
+    largest = max((n for _v, n in rows), default=0) or 1
+    unknown = _("Not given")
+    return [((labels or {}).get(value, value) if value else unknown, n, round(100 * n / largest, 1))
+            for value, n in rows]
 
 
 @bp.get("/signups")
 @role_required(*READERS)
 def signups():
-    return render_template("organiser/layout.html")
-
-
-@bp.get("/programme")
-@role_required(*READERS)
-def programme():
-    return render_template("organiser/layout.html")
-
-
-@bp.get("/audit")
-@role_required(*READERS)
-def audit_log():
-    return render_template("organiser/layout.html")
-
-
-@bp.get("/accounts")
-@role_required(*READERS)
-def accounts():
-    return render_template("organiser/layout.html")
+    webinar_id = request.args.get("webinar", type=int)
+    days = figures.per_day(webinar_id)
+    return render_template(
+        "organiser/signups.html",
+        webinars=figures.webinars_for_filter(),
+        webinar_id=webinar_id,
+        days=days,
+        chart=daily_chart(days),
+        sectors=share_bars([(s.value if s else None, n) for s, n in figures.by_sector(webinar_id)],
+                           figures.sector_labels()),
+        regions=share_bars(figures.by_region(webinar_id), figures.region_labels()),
+        width=CHART_WIDTH, height=CHART_HEIGHT, pad=CHART_PAD,
+    )

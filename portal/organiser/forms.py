@@ -16,9 +16,25 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    Email,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from portal.models import Role, WebinarLanguage
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms select choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 ROLE_CHOICES = [
@@ -43,7 +59,7 @@ class EmptyForm(FlaskForm):
 class AccountForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     email = StringField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
-    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=Role.VIEWER.value)
+    role = SelectField(_l("Role"), choices=choices(ROLE_CHOICES), default=Role.VIEWER.value)
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)],
                              render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(_l("Password again"), validators=[DataRequired(), Length(max=200)],
@@ -55,7 +71,7 @@ class AccountForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    role = SelectField(_l("Role"), choices=choices(ROLE_CHOICES))
 
 
 def _slug_field():
@@ -107,7 +123,7 @@ class WebinarForm(FlaskForm):
     duration_minutes = IntegerField(_l("Duration (minutes)"), default=90,
                                     validators=[DataRequired(), NumberRange(min=1, max=24 * 60)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
-    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="")
+    language = SelectField(_l("Language"), choices=choices(LANGUAGE_CHOICES), default="")
     capacity = IntegerField(_l("Capacity (empty = unlimited)"),
                             validators=[Optional(), NumberRange(min=1, max=1_000_000)])
     waitlist_enabled = BooleanField(_l("Waiting list when full"), default=True)
@@ -169,7 +185,7 @@ AUDIENCE_CHOICES = [
 
 
 class MessageForm(FlaskForm):
-    audience = SelectField(_l("Send to"), choices=AUDIENCE_CHOICES, default="all")
+    audience = SelectField(_l("Send to"), choices=choices(AUDIENCE_CHOICES), default="all")
     subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200)])
     body = TextAreaField(_l("Message"), validators=[DataRequired(), Length(max=20000)])
     confirmed = HiddenField(default="")
@@ -184,5 +200,5 @@ BULK_ACTIONS = [
 
 
 class BulkForm(FlaskForm):
-    action = SelectField(_l("With the selected registrations"), choices=BULK_ACTIONS)
+    action = SelectField(_l("With the selected registrations"), choices=choices(BULK_ACTIONS))
     confirmed = HiddenField(default="")

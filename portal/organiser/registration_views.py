@@ -1,3 +1,258 @@
-"""registration pages."""
-from portal.organiser import bp  # noqa: F401
+"""One webinar's registrations: the list, bulk actions, check-in, CSV export
+and messages to registrants."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import joinedload
+
+from portal.extensions import db
+from portal.models import Registration, RegistrationStatus, Sector, Webinar, WebinarMessage
+from portal.models.types import utcnow
+from portal.organiser import bp
+from portal.organiser.access import EDITORS, READERS, role_required
+from portal.organiser.forms import AUDIENCE_CHOICES, BULK_ACTIONS, BulkForm, MessageForm
+from portal.services import audit, csv_export, signups
+from portal.services import registration as registration_rules
+from portal.services.programme_editing import email_context
+from portal.services.signups import RegistrationFilters
+
+MAX_BULK = 500
+
+
+def _webinar_or_404(webinar_id: int) -> Webinar:
+    return db.session.scalars(
+        db.select(Webinar).where(Webinar.id == webinar_id).options(joinedload(Webinar.series))
+    ).first() or abort(404)
+
+
+def _filter_choices():
+    return {
+        "statuses": [(s.value, s.value) for s in RegistrationStatus],
+        "sectors": [(s.value, signups.sector_labels().get(s.value, s.value)) for s in Sector],
+        "sorts": [("newest", _("Newest first")), ("oldest", _("Oldest first")), ("name", _("Name")),
+                  ("organisation", _("Organisation")), ("status", _("Status"))],
+    }
+
+
+@bp.get("/webinars/<int:webinar_id>/registrations")
+@role_required(*READERS)
+def registrations(webinar_id: int):
+    webinar = _webinar_or_404(webinar_id)
+    filters = RegistrationFilters.from_args(request.args)
+    page = signups.page_of(webinar.id, filters)
+    return render_template("organiser/registrations.html", webinar=webinar, filters=filters, page=page,
+                           bulk_form=BulkForm(), sector_labels=signups.sector_labels(), **_filter_choices())
+
+
+# ---------------------------------------------------------------- bulk actions
+
+def _selected(webinar: Webinar) -> list[Registration]:
+    ids = []
+    for raw in request.form.getlist("ids")[:MAX_BULK]:
+        if raw.isdigit():
+            ids.append(int(raw))
+    if not ids:
+        return []
+    return list(db.session.scalars(
+        db.select(Registration).where(Registration.webinar_id == webinar.id, Registration.id.in_(ids))
+        .order_by(Registration.id)
+    ))
+
+
+@bp.post("/webinars/<int:webinar_id>/registrations/bulk")
+@role_required(*EDITORS)
+def bulk_registrations(webinar_id: int):
+    webinar = _webinar_or_404(webinar_id)
+    form = BulkForm()
+    back = url_for("organiser.registrations", webinar_id=webinar.id, **_kept_args())
+    if not form.validate_on_submit():
+        flash(_("Choose what to do with the selected registrations."), "error")
+        return redirect(back), 303
+    selected = _selected(webinar)
+    if not selected:
+        flash(_("Select at least one registration first."), "error")
+        return redirect(back), 303
+    if form.confirmed.data != "yes":
+        label = dict(BULK_ACTIONS)[form.action.data]
+        return render_template("organiser/bulk_confirm.html", webinar=webinar, form=form, selected=selected,
+                               action_label=label, back=back, kept=_kept_args())
+    done, skipped = _apply_bulk(form.action.data, selected)
+    db.session.commit()
+    flash(_("%(done)d registrations updated; %(skipped)d left as they were.", done=done, skipped=skipped), "info")
+    return redirect(back)
+
+
+def _kept_args() -> dict:
+    """The list's filters travel through the bulk form so the organiser lands back on the same view."""
+    source = request.form if request.method == "POST" else request.args
+    return {k: source.get(f"keep_{k}") for k in ("q", "status", "sector", "attended", "sort", "page")
+            if source.get(f"keep_{k}")}
+
+
+def _apply_bulk(action: str, selected: list[Registration]) -> tuple[int, int]:
+    done = skipped = 0
+    for registration in selected:
+        if _apply_one(action, registration):
+            done += 1
+        else:
+            skipped += 1
+    return done, skipped
+
+
+def _apply_one(action: str, registration: Registration) -> bool:
+    summary = f"registration #{registration.id} at {registration.webinar.title}"[:300]
+    if action in ("attended", "not_attended"):
+        present = action == "attended"
+        if registration.attended == present or registration.status == RegistrationStatus.CANCELLED:
+            return False
+        registration.attended = present
+        audit.record("attendance", registration, summary=summary, changes={"attended": (not present, present)})
+        return True
+    if action == "move_up":
+        try:
+            registration_rules.move_up(registration)
+        except (registration_rules.NotWaitlisted, registration_rules.RegistrationRefused):
+            return False
+        audit.record("move_up", registration, summary=summary)
+        return True
+    if action == "cancel":
+        if registration.status == RegistrationStatus.CANCELLED:
+            return False
+        registration_rules.cancel_registration(registration, by_organiser=current_user._get_current_object())
+        audit.record("cancel", registration, summary=summary)
+        return True
+    return False
+
+
+# ---------------------------------------------------------------- check-in
+
+@bp.get("/webinars/<int:webinar_id>/checkin")
+@role_required(*EDITORS)
+def checkin(webinar_id: int):
+    webinar = _webinar_or_404(webinar_id)
+    filters = RegistrationFilters(q=(request.args.get("q") or "").strip()[:200],
+                                  status=RegistrationStatus.CONFIRMED.value, sort="name")
+    page = signups.page_of(webinar.id, filters)
+    counts = signups.webinar_counts([webinar.id]).get(webinar.id)
+    return render_template("organiser/checkin.html", webinar=webinar, page=page, q=filters.q, counts=counts)
+
+
+@bp.post("/webinars/<int:webinar_id>/checkin/<int:registration_id>")
+@role_required(*EDITORS)
+def checkin_mark(webinar_id: int, registration_id: int):
+    webinar = _webinar_or_404(webinar_id)
+    registration = db.session.scalars(
+        db.select(Registration).where(Registration.id == registration_id, Registration.webinar_id == webinar.id)
+    ).first() or abort(404)
+    present = request.form.get("present") == "yes"
+    if registration.status != RegistrationStatus.CANCELLED and registration.attended != present:
+        registration.attended = present
+        audit.record("attendance", registration, summary=f"registration #{registration.id} at {webinar.title}"[:300],
+                     changes={"attended": (not present, present)})
+        db.session.commit()
+    q = (request.form.get("q") or "").strip()[:200]
+    return redirect(url_for("organiser.checkin", webinar_id=webinar.id, q=q or None,
+                            _anchor=f"registration-{registration.id}"))
+
+
+# ---------------------------------------------------------------- CSV
+
+CSV_HEADER = ["id", "full_name", "email", "organisation", "sector", "region", "preferred_language",
+              "accessibility_needs", "status", "attended", "registered_at", "cancelled_at"]
+
+
+def _csv_rows(statement):
+    result = db.session.execute(statement.execution_options(yield_per=1000))
+    for (registration,) in result:
+        yield (
+            registration.id, registration.full_name, registration.email, registration.organisation_name,
+            registration.sector.value if registration.sector else "", registration.region,
+            registration.preferred_language, registration.accessibility_needs, registration.status.value,
+            registration.attended, registration.created_at, registration.cancelled_at,
+        )
+        db.session.expunge(registration)  # keep the identity map (and memory) flat
+
+
+@bp.get("/webinars/<int:webinar_id>/registrations.csv")
+@role_required(*READERS)
+def registrations_csv(webinar_id: int):
+    webinar = _webinar_or_404(webinar_id)
+    filters = RegistrationFilters.from_args(request.args)
+    audit.record("export", webinar, summary=f"registrations.csv of {webinar.title}"[:300],
+                 changes={"filters": (None, filters.as_args(page=None))})
+    db.session.commit()
+    statement = signups.sorted_(signups.filtered(webinar.id, filters), filters)
+    filename = f"registrations-{webinar.slug}.csv"
+    return Response(
+        stream_with_context(csv_export.stream_csv(CSV_HEADER, _csv_rows(statement))),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+# ---------------------------------------------------------------- messages
+
+DUPLICATE_WINDOW = timedelta(minutes=10)
+
+
+def _is_duplicate(webinar: Webinar, form: MessageForm) -> bool:
+    """A replayed send (double click, back button) must not email everyone twice."""
+    return db.session.scalar(
+        db.select(WebinarMessage.id).where(
+            WebinarMessage.webinar_id == webinar.id,
+            WebinarMessage.audience == form.audience.data,
+            WebinarMessage.subject == form.subject.data.strip(),
+            WebinarMessage.body == form.body.data.strip(),
+            WebinarMessage.created_at >= utcnow() - DUPLICATE_WINDOW,
+        ).limit(1)
+    ) is not None
+
+
+@bp.route("/webinars/<int:webinar_id>/message", methods=["GET", "POST"])
+@role_required(*EDITORS)
+def message_registrants(webinar_id: int):
+    webinar = _webinar_or_404(webinar_id)
+    form = MessageForm()
+    template = "organiser/message.html"
+    if not form.validate_on_submit():
+        return render_template(template, webinar=webinar, form=form, preview=None), (
+            422 if request.method == "POST" else 200)
+    recipients = signups.audience_size(webinar.id, form.audience.data)
+    if _is_duplicate(webinar, form):
+        form.subject.errors = [_("This message was already sent to these registrants a moment ago.")]
+        return render_template(template, webinar=webinar, form=form, preview=None), 409
+    if form.confirmed.data != "yes":
+        return render_template(template, webinar=webinar, form=form, preview=True, recipients=recipients,
+                               audience_label=dict(AUDIENCE_CHOICES)[form.audience.data])
+    sent = _send_message(webinar, form)
+    db.session.commit()
+    flash(_("Message queued for %(count)d registrants.", count=sent), "info")
+    return redirect(url_for("organiser.webinar", webinar_id=webinar.id, _anchor="messages"))
+
+
+def _send_message(webinar: Webinar, form: MessageForm) -> int:
+    from portal.services.outbox import queue_email
+
+    subject, body = form.subject.data.strip(), form.body.data.strip()
+    message = WebinarMessage(webinar_id=webinar.id, organiser_id=current_user.id, audience=form.audience.data,
+                             subject=subject, body=body)
+    db.session.add(message)
+    db.session.flush()
+    count = 0
+    for registration in db.session.scalars(signups.audience(webinar.id, form.audience.data)):
+        queue_email(kind="organiser_message", recipient=registration.email, subject=subject,
+                    template="organiser_message",
+                    context=email_context(webinar, registration, body=body),
+                    language=registration.preferred_language or "en", registration=registration,
+                    webinar=webinar, dedupe_key=f"message:{message.id}:{registration.id}")
+        count += 1
+    message.recipient_count = count
+    audit.record("email", webinar, summary=f"{subject[:120]} → {form.audience.data} ({count})")
+    return count
+
 

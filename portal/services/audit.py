@@ -73,7 +73,7 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (list, tuple, set)):
         return [_jsonable(v) for v in value]
     if hasattr(value, "id"):
-        return getattr(value, "id")
+        return value.id
     return str(value)
 
 

@@ -23,10 +23,7 @@ def neutralise(cell: Any) -> str:
         return ""
     if isinstance(cell, bool):
         return "yes" if cell else "no"
-    if isinstance(cell, datetime):
-        text = cell.isoformat()
-    else:
-        text = str(cell)
+    text = cell.isoformat() if isinstance(cell, datetime) else str(cell)
     if text.startswith(_FORMULA_STARTS):
         return "'" + text
     return text

@@ -1,0 +1,332 @@
+"""Rules for editing the programme: slugs, local times, publishing, cancelling,
+moving a webinar, reordering, and refusing deletes that would orphan records.
+
+(The public, read-only side of the programme is ``portal.services.programme``.)
+Nothing here commits: the view commits the change and its audit event together.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from portal.extensions import db
+from portal.models import (
+    KeyTheme,
+    Objective,
+    Organisation,
+    Presentation,
+    Presenter,
+    PresenterRole,
+    Registration,
+    RegistrationStatus,
+    Series,
+    Webinar,
+    WebinarStatus,
+)
+from portal.models.events import series_partners
+
+SLUG_MAX = 120
+
+
+class ProgrammeError(ValueError):
+    """An edit broke a rule; ``field`` names the form field to attach the message to."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+# ---------------------------------------------------------------- slugs
+
+def slugify(text: str) -> str:
+    """'Sextortion: what parents need to know' -> 'sextortion-what-parents-need-to-know'."""
+    ascii_text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:SLUG_MAX].rstrip("-") or "item"
+
+
+def _slug_taken(model, slug: str, exclude_id: int | None) -> bool:
+    statement = db.select(model.id).where(model.slug == slug)
+    if exclude_id is not None:
+        statement = statement.where(model.id != exclude_id)
+    return db.session.scalar(statement.limit(1)) is not None
+
+
+def choose_slug(model, requested: str | None, title: str, exclude_id: int | None = None) -> str:
+    """The slug to store.
+
+    A slug typed by the organiser must be free (else ProgrammeError on the
+    ``slug`` field); one generated from the title gets -2, -3… until free.
+    """
+    requested = (requested or "").strip()
+    if requested:
+        if _slug_taken(model, requested, exclude_id):
+            raise ProgrammeError(str(_l("This slug is already used; choose another.")), field="slug")
+        return requested
+    base = slugify(title)
+    slug, n = base, 2
+    while _slug_taken(model, slug, exclude_id):
+        suffix = f"-{n}"
+        slug = base[: SLUG_MAX - len(suffix)] + suffix
+        n += 1
+    return slug
+
+
+# ---------------------------------------------------------------- local times
+
+def to_utc(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """A wall-clock date and time in ``zone`` as an aware UTC datetime.
+
+    A time that does not exist (the spring-forward gap) is refused rather than
+    silently shifted.
+    """
+    local = datetime.combine(day, at.replace(tzinfo=None), tzinfo=zone)
+    round_trip = local.astimezone(ZoneInfo("UTC")).astimezone(zone)
+    if round_trip.replace(tzinfo=None) != local.replace(tzinfo=None):
+        raise ProgrammeError(str(_l("This time does not exist in %(zone)s (clocks change).", zone=zone.key)),
+                             field="start_time")
+    return local.astimezone(ZoneInfo("UTC"))
+
+
+def to_local(moment: datetime | None, zone: ZoneInfo) -> tuple[date | None, time | None]:
+    if moment is None:
+        return None, None
+    local = moment.astimezone(zone)
+    return local.date(), local.time().replace(tzinfo=None, second=0, microsecond=0)
+
+
+def check_registration_window(starts_at: datetime, opens: datetime | None, closes: datetime | None) -> None:
+    """The database checks these too; here they become messages next to the field."""
+    if opens is not None and opens >= starts_at:
+        raise ProgrammeError(str(_l("Registration must open before the webinar starts.")), field="opens_date")
+    if closes is not None and closes > starts_at:
+        raise ProgrammeError(str(_l("Registration must close by the start of the webinar.")),
+                             field="closes_date")
+    if opens is not None and closes is not None and opens >= closes:
+        raise ProgrammeError(str(_l("Registration must open before it closes.")), field="closes_date")
+
+
+# ---------------------------------------------------------------- webinars
+
+def _registrants(webinar: Webinar, statuses=(RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)):
+    return db.session.scalars(
+        db.select(Registration)
+        .where(Registration.webinar_id == webinar.id, Registration.status.in_(statuses),
+               Registration.email.is_not(None))
+        .order_by(Registration.id)
+    ).all()
+
+
+def email_context(webinar: Webinar, registration: Registration, **extra) -> dict:
+    from portal.services.registration import manage_url
+    from portal.web import absolute_url
+
+    return {
+        "webinar": webinar,
+        "registration": registration,
+        "manage_url": manage_url(registration),
+        "webinar_url": absolute_url("public.webinar", slug=webinar.slug),
+        "calendar_url": absolute_url("public.webinar_ics", slug=webinar.slug),
+        **extra,
+    }
+
+
+def publish_webinar(webinar: Webinar) -> None:
+    if webinar.status == WebinarStatus.CANCELLED:
+        raise ProgrammeError(str(_l("A cancelled webinar cannot be published again.")))
+    webinar.status = WebinarStatus.PUBLISHED
+
+
+def unpublish_webinar(webinar: Webinar) -> None:
+    if webinar.status == WebinarStatus.CANCELLED:
+        raise ProgrammeError(str(_l("A cancelled webinar stays cancelled.")))
+    if _registrants(webinar):
+        raise ProgrammeError(str(_l("People have registered; cancel the webinar instead of unpublishing it.")))
+    webinar.status = WebinarStatus.DRAFT
+
+
+def cancel_webinar(webinar: Webinar, message: str) -> int:
+    """Cancel and queue one email per active registrant; returns how many were queued."""
+    from portal.services.outbox import queue_email
+
+    if webinar.status == WebinarStatus.CANCELLED:
+        raise ProgrammeError(str(_l("This webinar is already cancelled.")))
+    webinar.status = WebinarStatus.CANCELLED
+    webinar.cancellation_message = message
+    registrants = _registrants(webinar)
+    for registration in registrants:
+        with force_locale(registration.preferred_language or "en"):
+            subject = _("Cancelled: %(title)s", title=webinar.title)
+        queue_email(
+            kind="webinar_cancelled", recipient=registration.email, subject=subject,
+            template="webinar_cancelled",
+            context=email_context(webinar, registration, message=message),
+            language=registration.preferred_language or "en", registration=registration,
+            webinar=webinar, dedupe_key=f"webinar_cancelled:{registration.id}",
+        )
+    return len(registrants)
+
+
+def reschedule(webinar: Webinar, new_start: datetime, new_duration: int) -> int:
+    """Move the webinar; registrants get the new time and an updated calendar file.
+
+    Returns the number of emails queued (0 when the time did not change).
+    """
+    from portal.services.calendar import webinar_calendar
+    from portal.services.outbox import queue_email
+
+    if new_start == webinar.starts_at and new_duration == webinar.duration_minutes:
+        return 0
+    webinar.starts_at = new_start
+    webinar.duration_minutes = new_duration
+    webinar.schedule_version = (webinar.schedule_version or 1) + 1
+    if webinar.status != WebinarStatus.PUBLISHED:
+        return 0
+    db.session.flush()
+    ics = webinar_calendar(webinar)
+    if isinstance(ics, bytes):
+        ics = ics.decode("utf-8")
+    registrants = _registrants(webinar)
+    for registration in registrants:
+        with force_locale(registration.preferred_language or "en"):
+            subject = _("New time: %(title)s", title=webinar.title)
+        queue_email(
+            kind="webinar_changed", recipient=registration.email, subject=subject,
+            template="webinar_changed", context=email_context(webinar, registration),
+            language=registration.preferred_language or "en", registration=registration, webinar=webinar,
+            dedupe_key=f"changed:{registration.id}:{webinar.schedule_version}", ics=ics,
+        )
+    return len(registrants)
+
+
+# ---------------------------------------------------------------- ordering
+
+def move(items: list, item, direction: int) -> bool:
+    """Swap ``item`` with its neighbour (-1 up, +1 down) and renumber positions."""
+    index = items.index(item)
+    other = index + direction
+    if other < 0 or other >= len(items):
+        return False
+    items[index], items[other] = items[other], items[index]
+    for position, each in enumerate(items):
+        each.position = position
+    return True
+
+
+def set_objectives(series: Series, lines: list[str]) -> dict:
+    old = [o.text for o in series.objectives]
+    new = [line.strip() for line in lines if line.strip()]
+    if old == new:
+        return {}
+    series.objectives.clear()
+    db.session.flush()
+    for position, text in enumerate(new):
+        series.objectives.append(Objective(text=text, position=position))
+    return {"objectives": (old, new)}
+
+
+def set_theme_points(theme: KeyTheme, lines: list[str]) -> dict:
+    from portal.models import ThemePoint
+
+    old = [p.text for p in theme.points]
+    new = [line.strip() for line in lines if line.strip()]
+    if old == new:
+        return {}
+    theme.points.clear()
+    db.session.flush()
+    for position, text in enumerate(new):
+        theme.points.append(ThemePoint(text=text, position=position))
+    return {"points": (old, new)}
+
+
+def set_presenters(presentation: Presentation, presenters: list[Presenter]) -> dict:
+    old = [p.id for p in presentation.presenters]
+    new = [p.id for p in presenters]
+    if old == new:
+        return {}
+    presentation.presenters = list(presenters)
+    db.session.flush()
+    # Keep the organiser's order in the association table.
+    table = Presentation.presenters.property.secondary
+    for position, presenter in enumerate(presenters):
+        db.session.execute(
+            table.update()
+            .where(table.c.presentation_id == presentation.id, table.c.presenter_id == presenter.id)
+            .values(position=position)
+        )
+    return {"presenters": (old, new)}
+
+
+def set_roles(presenter: Presenter, rows: list[tuple[str | None, str | None, int | None]]) -> dict:
+    """Replace the presenter's roles with the non-empty (title, unit, organisation_id) rows."""
+    old = [(r.title, r.unit, r.organisation_id) for r in presenter.roles]
+    new = [(t or None, u or None, o or None) for t, u, o in rows if t or u or o]
+    if old == new:
+        return {}
+    presenter.roles.clear()
+    db.session.flush()
+    for position, (title, unit, organisation_id) in enumerate(new):
+        presenter.roles.append(PresenterRole(title=title, unit=unit, organisation_id=organisation_id,
+                                             position=position))
+    return {"roles": ([list(r) for r in old], [list(r) for r in new])}
+
+
+# ---------------------------------------------------------------- deleting
+
+def _count(statement) -> int:
+    return db.session.scalar(db.select(db.func.count()).select_from(statement.subquery()))
+
+
+def delete_webinar(webinar: Webinar) -> None:
+    registrations = _count(db.select(Registration.id).where(Registration.webinar_id == webinar.id))
+    if registrations:
+        raise ProgrammeError(str(_l(
+            "This webinar has %(count)d registrations; cancel it instead so registrants are told.",
+            count=registrations)))
+    from portal.models import FeedbackResponse, OutboxMessage, WebinarMessage
+
+    for model in (FeedbackResponse, WebinarMessage):
+        if _count(db.select(model.id).where(model.webinar_id == webinar.id)):
+            raise ProgrammeError(str(_l("This webinar has feedback or messages on record; it cannot be deleted.")))
+    db.session.execute(db.delete(OutboxMessage).where(OutboxMessage.webinar_id == webinar.id,
+                                                      OutboxMessage.registration_id.is_(None)))
+    db.session.delete(webinar)
+
+
+def delete_series(series: Series) -> None:
+    webinars = _count(db.select(Webinar.id).where(Webinar.series_id == series.id))
+    if webinars:
+        raise ProgrammeError(str(_l("This series still has %(count)d webinars; delete or move them first.",
+                                    count=webinars)))
+    db.session.delete(series)
+
+
+def delete_presentation(presentation: Presentation) -> None:
+    db.session.delete(presentation)
+
+
+def delete_presenter(presenter: Presenter) -> None:
+    talks = _count(db.select(Presentation.id).where(Presentation.presenters.any(Presenter.id == presenter.id)))
+    if talks:
+        raise ProgrammeError(str(_l("This presenter gives %(count)d presentations; remove them from those first.",
+                                    count=talks)))
+    db.session.delete(presenter)
+
+
+def delete_organisation(organisation: Organisation) -> None:
+    uses = (
+        _count(db.select(PresenterRole.id).where(PresenterRole.organisation_id == organisation.id))
+        + _count(db.select(Series.id).where(Series.host_organisation_id == organisation.id))
+        + _count(db.select(series_partners.c.series_id).where(series_partners.c.organisation_id == organisation.id))
+    )
+    if uses:
+        raise ProgrammeError(str(_l("Presenters or series refer to this organisation (%(count)d); change them first.",
+                                    count=uses)))
+    db.session.delete(organisation)

@@ -1,0 +1,259 @@
+"""Sign-up figures for the dashboard, computed in SQL.
+
+Each function is one aggregate query whatever the number of registrations,
+so the overview costs the same with ten sign-ups or a hundred thousand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import case, func
+from sqlalchemy.orm import joinedload
+
+from portal.extensions import db
+from portal.models import FeedbackResponse, Registration, RegistrationStatus, Sector, Series, Webinar
+
+
+@dataclass
+class Counts:
+    confirmed: int = 0
+    waitlisted: int = 0
+    cancelled: int = 0
+    attended: int = 0
+    feedback: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.confirmed + self.waitlisted + self.cancelled
+
+
+@dataclass
+class WebinarFigures:
+    webinar: Webinar
+    counts: Counts
+
+    @property
+    def seats_label(self) -> str:
+        capacity = self.webinar.capacity
+        return f"{self.counts.confirmed} / {capacity}" if capacity else f"{self.counts.confirmed} / ∞"
+
+
+def _sum_where(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def webinar_counts(webinar_ids: list[int] | None = None) -> dict[int, Counts]:
+    """{webinar_id: Counts}, in two aggregate queries (registrations, feedback)."""
+    statement = db.select(
+        Registration.webinar_id,
+        _sum_where(Registration.status == RegistrationStatus.CONFIRMED),
+        _sum_where(Registration.status == RegistrationStatus.WAITLISTED),
+        _sum_where(Registration.status == RegistrationStatus.CANCELLED),
+        _sum_where(Registration.attended.is_(True)),
+    ).group_by(Registration.webinar_id)
+    feedback = db.select(FeedbackResponse.webinar_id, func.count()).group_by(FeedbackResponse.webinar_id)
+    if webinar_ids is not None:
+        statement = statement.where(Registration.webinar_id.in_(webinar_ids))
+        feedback = feedback.where(FeedbackResponse.webinar_id.in_(webinar_ids))
+    counts: dict[int, Counts] = {}
+    for webinar_id, confirmed, waitlisted, cancelled, attended in db.session.execute(statement):
+        counts[webinar_id] = Counts(int(confirmed), int(waitlisted), int(cancelled), int(attended))
+    for webinar_id, responses in db.session.execute(feedback):
+        counts.setdefault(webinar_id, Counts()).feedback = int(responses)
+    return counts
+
+
+def overview() -> list[WebinarFigures]:
+    """Every webinar (latest first) with its figures: three queries in all."""
+    webinars = db.session.scalars(
+        db.select(Webinar).join(Webinar.series).options(joinedload(Webinar.series))
+        .order_by(Webinar.starts_at.desc(), Webinar.id)
+    ).all()
+    counts = webinar_counts()
+    return [WebinarFigures(w, counts.get(w.id, Counts())) for w in webinars]
+
+
+def _scoped(statement, webinar_id: int | None):
+    if webinar_id is not None:
+        statement = statement.where(Registration.webinar_id == webinar_id)
+    return statement
+
+
+def _as_date(value) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def per_day(webinar_id: int | None = None) -> list[tuple[date, int, int]]:
+    """(day, sign-ups that day, cumulative) for every day from the first to the last sign-up (UTC days)."""
+    day = func.date(Registration.created_at)
+    rows = db.session.execute(_scoped(db.select(day, func.count()).group_by(day).order_by(day), webinar_id)).all()
+    if not rows:
+        return []
+    by_day = {_as_date(d): n for d, n in rows}
+    first, last = min(by_day), max(by_day)
+    result, total, current = [], 0, first
+    while current <= last:
+        count = by_day.get(current, 0)
+        total += count
+        result.append((current, count, total))
+        current += timedelta(days=1)
+    return result
+
+
+def by_column(column, webinar_id: int | None = None) -> list[tuple[str | None, int]]:
+    """Active registrations grouped by ``column`` (sector, region), largest first."""
+    statement = (
+        db.select(column, func.count())
+        .where(Registration.status != RegistrationStatus.CANCELLED)
+        .group_by(column)
+        .order_by(func.count().desc(), column)
+    )
+    return [(value, n) for value, n in db.session.execute(_scoped(statement, webinar_id))]
+
+
+def by_sector(webinar_id: int | None = None):
+    return by_column(Registration.sector, webinar_id)
+
+
+def by_region(webinar_id: int | None = None):
+    return by_column(Registration.region, webinar_id)
+
+
+def webinars_for_filter() -> list[tuple[int, str, Series]]:
+    return db.session.execute(
+        db.select(Webinar.id, Webinar.title).order_by(Webinar.starts_at.desc())
+    ).all()
+
+
+def sector_labels() -> dict[str, str]:
+    """How sectors read on the dashboard: the registration form's own words."""
+    from portal.registration.forms import SECTOR_LABELS
+
+    return {sector.value: str(label) for sector, label in SECTOR_LABELS.items()}
+
+
+def region_labels() -> dict[str, str]:
+    from portal.registration.forms import REGION_LABELS
+
+    return {code: str(label) for code, label in REGION_LABELS.items()}
+
+
+# ---------------------------------------------------------------- one webinar's registrations
+
+PAGE_SIZE = 50
+SORTS = {
+    "newest": (Registration.created_at.desc(), Registration.id.desc()),
+    "oldest": (Registration.created_at, Registration.id),
+    "name": (func.lower(Registration.full_name), Registration.id),
+    "organisation": (func.lower(Registration.organisation_name), Registration.id),
+    "status": (Registration.status, Registration.created_at, Registration.id),
+}
+
+
+@dataclass
+class RegistrationFilters:
+    """What the registrations page and its CSV export select; built from the query string."""
+
+    q: str = ""
+    status: str = ""
+    sector: str = ""
+    attended: str = ""  # "", "yes", "no"
+    sort: str = "newest"
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args) -> RegistrationFilters:
+        status = args.get("status", "")
+        sector = args.get("sector", "")
+        attended = args.get("attended", "")
+        sort = args.get("sort", "newest")
+        try:
+            page = max(1, min(int(args.get("page", 1)), 100_000))
+        except (TypeError, ValueError):
+            page = 1
+        return cls(
+            q=(args.get("q") or "").strip()[:200],
+            status=status if status in {s.value for s in RegistrationStatus} else "",
+            sector=sector if sector in {s.value for s in Sector} else "",
+            attended=attended if attended in {"yes", "no"} else "",
+            sort=sort if sort in SORTS else "newest",
+            page=page,
+        )
+
+    def as_args(self, **overrides) -> dict:
+        values = {"q": self.q, "status": self.status, "sector": self.sector, "attended": self.attended,
+                  "sort": self.sort, "page": self.page, **overrides}
+        return {k: v for k, v in values.items() if v not in ("", None) and not (k == "page" and v == 1)}
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def filtered(webinar_id: int, filters: RegistrationFilters):
+    """A SELECT of the webinar's registrations matching ``filters`` (unsorted, unpaged)."""
+    statement = db.select(Registration).where(Registration.webinar_id == webinar_id)
+    if filters.q:
+        pattern = f"%{_escape_like(filters.q)}%"
+        statement = statement.where(
+            Registration.full_name.ilike(pattern, escape="\\")
+            | Registration.email.ilike(pattern, escape="\\")
+            | Registration.organisation_name.ilike(pattern, escape="\\")
+        )
+    if filters.status:
+        statement = statement.where(Registration.status == RegistrationStatus(filters.status))
+    if filters.sector:
+        statement = statement.where(Registration.sector == filters.sector)
+    if filters.attended:
+        statement = statement.where(Registration.attended.is_(filters.attended == "yes"))
+    return statement
+
+
+def sorted_(statement, filters: RegistrationFilters):
+    return statement.order_by(*SORTS[filters.sort])
+
+
+@dataclass
+class Page:
+    items: list[Registration]
+    total: int
+    page: int
+    pages: int
+
+
+def page_of(webinar_id: int, filters: RegistrationFilters) -> Page:
+    """One page (50) of matching registrations and the total: two queries."""
+    statement = filtered(webinar_id, filters)
+    total = db.session.scalar(db.select(func.count()).select_from(statement.order_by(None).subquery()))
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(filters.page, pages)
+    items = db.session.scalars(sorted_(statement, filters).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    return Page(list(items), total, page, pages)
+
+
+AUDIENCES = {
+    "all": lambda: Registration.status.in_([RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED]),
+    "confirmed": lambda: Registration.status == RegistrationStatus.CONFIRMED,
+    "waitlisted": lambda: Registration.status == RegistrationStatus.WAITLISTED,
+    "attended": lambda: Registration.attended.is_(True),
+    "not_attended": lambda: (Registration.status == RegistrationStatus.CONFIRMED) & Registration.attended.is_(False),
+}
+
+
+def audience(webinar_id: int, name: str):
+    """A SELECT of the registrations an organiser's message goes to (with an email left)."""
+    return (
+        db.select(Registration)
+        .where(Registration.webinar_id == webinar_id, AUDIENCES[name](), Registration.email.is_not(None))
+        .order_by(Registration.id)
+    )
+
+
+def audience_size(webinar_id: int, name: str) -> int:
+    return db.session.scalar(db.select(func.count()).select_from(audience(webinar_id, name).order_by(None).subquery()))
