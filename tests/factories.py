@@ -122,3 +122,37 @@ def make_registration(webinar: Webinar, **fields):
     registration.token_hash = hash_token(token)
     db.session.flush()
     return registration, token
+
+
+ORGANISER_PASSWORD = "correct horse battery staple 42"
+
+
+def make_organiser(role: str = "organiser", **fields):
+    """An active organiser account whose password is ``ORGANISER_PASSWORD``."""
+    from werkzeug.security import generate_password_hash
+
+    from portal.models import Organiser, Role
+
+    n = _next()
+    organiser = Organiser(**{
+        "email": f"organiser{n}@example.org",
+        "name": f"Organiser {n}",
+        "role": Role(role),
+        # pbkdf2 with few rounds keeps the suite fast; the login check accepts any werkzeug hash.
+        "password_hash": generate_password_hash(ORGANISER_PASSWORD, method="pbkdf2:sha256:1000"),
+        **fields,
+    })
+    db.session.add(organiser)
+    db.session.flush()
+    return organiser
+
+
+def sign_in(client, organiser, password: str = ORGANISER_PASSWORD):
+    """Sign ``organiser`` in through the real login form; returns the response."""
+    from tests.conftest import csrf_token_from
+
+    db.session.commit()
+    page = client.get("/organiser/login")
+    token = csrf_token_from(page.get_data(as_text=True))
+    return client.post("/organiser/login", data={"csrf_token": token, "email": organiser.email,
+                                                 "password": password})
