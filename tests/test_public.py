@@ -368,3 +368,108 @@ def test_pages_issue_the_same_number_of_queries_with_3_or_300_webinars(client, a
     large = counts()
     assert small == large
     assert max(small.values()) <= 8, small
+
+
+# --- the demo series, loaded the way a newcomer loads it ---------------------------------
+
+DEMO_SERIES = "/series/combatting-online-child-sexual-exploitation-2022-2023"
+DEMO_WEBINARS = {
+    "technology-in-combatting-online-child-sexual-exploitation":
+        "The Use of Technology in Combatting Online Child Sexual Exploitation",
+    "sextortion-and-emerging-trends": "Sextortion and Emerging Trends",
+    "civil-society-and-academia-against-online-child-sexual-exploitation":
+        "The Role of Civil Society Organizations and Academia in the Fight Against "
+        "Online Child Sexual Exploitation",
+}
+
+
+@pytest.fixture
+def demo(runner):
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+
+
+def test_demo_series_pages_show_the_seed(client, demo):
+    home = text_of(page(client, "/"))
+    assert "Combatting Online Child Sexual Exploitation" in home
+    for title in DEMO_WEBINARS.values():
+        assert title in home
+    sextortion = text_of(page(client, "/webinars/sextortion-and-emerging-trends"))
+    assert "Friday, January 27, 2023, 1:00 PM" in sextortion and "Eastern Standard Time" in sextortion
+    for fact in ("Trends in Financial Sextortion", "Project Maverick",
+                 "An Analysis of Financial Sextortion Victim Posts",
+                 "Detective Lesley Zimmer", "Internet Child Exploitation Unit, Toronto Police Service",
+                 "Detective Staff Sergeant Timothy (Tim) Brown",
+                 "Ontario Provincial Strategy Coordinator, Ontario Provincial Police",
+                 "Kelly Barker", "Jacques Marcoux", "Director of Research and Analytics"):
+        assert fact in sextortion, fact
+    assert sextortion.index("Trends in Financial Sextortion") < sextortion.index("Project Maverick")
+
+
+def test_demo_presenters(client, demo):
+    index = text_of(page(client, "/presenters/"))
+    for name in ("Maria Eira", "Sherry Torres", "Lloyd Richardson", "Detective Lesley Zimmer",
+                 "Detective Staff Sergeant Timothy (Tim) Brown", "Kelly Barker", "Jacques Marcoux",
+                 "Simon Bailey, CBE, QPM, DL", "Guillaume Landry", "Dr. Sarah Paquette"):
+        assert name in index, name
+    paquette = text_of(page(client, "/presenters/sarah-paquette"))
+    assert ("Scientific Researcher, Service de la coordination des enquêtes sur les crimes majeurs, "
+            "Sûreté du Québec") in paquette
+    assert "Trajectories and Offending Patterns of Men Who Use the Internet" in paquette
+    torres = text_of(page(client, "/presenters/sherry-torres"))
+    for role in ("Police Detective", "Digital Forensic Examiner", "UN Consultant", "Griffeye Trainer"):
+        assert role in torres
+    team = text_of(page(client, "/presenters/royal-canadian-mounted-police-analysts"))
+    assert "A team of presenters" in team
+    assert "National Child Exploitation Crime Centre, Royal Canadian Mounted Police" in team
+    assert "Sensitive and Specialized Investigative Services" in team
+
+
+def test_demo_series_report_reads_like_the_seed(client, demo):
+    text = text_of(page(client, DEMO_SERIES + "/report"))
+    assert "Hosted by Public Safety Canada" in text
+    for point in ("These gaps can be filled by listening to the voices and stories of victims and survivors.",
+                  "At the core of prevention should be the message that victims and survivors deserve support"):
+        assert point in text
+    assert ("Webinar 1: The Use of Technology in Combatting Online Child Sexual Exploitation "
+            "— Friday, December 2, 2022") in text
+    assert "Webinar 2: Sextortion and Emerging Trends — Friday, January 27, 2023" in text
+    assert "Presentation 1: Tackling Online Child Sexual Exploitation: A Programme of Research" in text
+    assert "Guillaume Landry, Executive Director, ECPAT International" in text
+    assert "The Government of Canada continues to work with Provinces and Territories" in text
+    # The seed's highlights are empty, and the objectives too: nothing is invented.
+    assert "Discussion highlights" not in text and "Objectives" not in text
+    series = text_of(page(client, DEMO_SERIES))
+    assert "Awareness and education are essential components in preventing OCSE." in series
+
+
+def test_demo_calendar_carries_the_three_webinars(client, demo):
+    from icalendar import Calendar
+
+    found = Calendar.from_ical(page(client, "/calendar.ics").data).walk("VEVENT")
+    assert sorted(str(e["SUMMARY"]) for e in found) == sorted(DEMO_WEBINARS.values())
+    starts = sorted(e.decoded("DTSTART") for e in found)
+    assert starts[0] == datetime(2022, 12, 2, 18, 0, tzinfo=UTC)  # 13:00 Eastern
+    assert "Project Maverick" in str(next(e for e in found if "Sextortion" in str(e["SUMMARY"]))["DESCRIPTION"])
+
+
+def test_demo_upcoming_offers_registration(client, runner):
+    assert runner.invoke(args=["demo", "load", "--upcoming"]).exit_code == 0
+    upcoming = text_of(page(client, "/")).split("Upcoming webinars")[1]
+    assert all(title in upcoming for title in DEMO_WEBINARS.values())
+    for slug in DEMO_WEBINARS:
+        assert f'href="/register/{slug}"' in page(client, f"/webinars/{slug}").get_data(as_text=True)
+
+
+def test_server_errors_get_the_styled_page(app, client):
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.get("/test-only-boom")
+    def boom():
+        raise RuntimeError("boom")
+
+    response = client.get("/test-only-boom")
+    assert response.status_code == 500
+    text = text_of(response)
+    assert "Something went wrong" in text and "Skip to main content" in text
+    assert "boom" not in text
