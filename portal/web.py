@@ -51,6 +51,10 @@ def _error_page(error: HTTPException, template: str = "errors/error.html"):
         response = jsonify(error={"status": error.code, "message": error.name,
                                   "detail": error.description})
         response.status_code = error.code or 500
+        # Keep headers the status requires (Allow on 405, Retry-After on 429…).
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
         return response
     return render_template(template, error=error), error.code
 

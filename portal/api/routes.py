@@ -12,7 +12,7 @@ from collections import defaultdict
 from flask import abort, current_app, jsonify, request
 
 from portal.api import bp, openapi, serialise
-from portal.models import Presentation
+from portal.models import Presentation, Webinar
 from portal.models.types import utcnow
 from portal.services import programme
 
@@ -93,13 +93,16 @@ def presenters():
     )
 
 
-def _public_talks_by_presenter() -> dict[int, list[Presentation]]:
-    """Every public talk grouped by presenter, latest first, from one eager-loaded programme."""
-    talks: dict[int, list[Presentation]] = defaultdict(list)
+def _public_talks_by_presenter() -> dict[int, list[tuple[Webinar, Presentation]]]:
+    """Every public talk grouped by presenter, latest first, from one eager-loaded programme.
+
+    The webinar travels with each talk: ``talk.webinar`` would be a lazy load per talk.
+    """
+    talks: dict[int, list[tuple[Webinar, Presentation]]] = defaultdict(list)
     for session in reversed(programme.public_webinars()):
         for talk in session.presentations:
             for person in talk.presenters:
-                talks[person.id].append(talk)
+                talks[person.id].append((session, talk))
     return talks
 
 

@@ -79,9 +79,8 @@ def webinar(session: Webinar) -> dict:
     }
 
 
-def talk_reference(talk: Presentation) -> dict:
+def talk_reference(session: Webinar, talk: Presentation) -> dict:
     """A presenter's talk, pointing at its webinar without repeating the whole programme."""
-    session = talk.webinar
     return {
         "title": talk.title,
         "webinar": {
@@ -93,5 +92,5 @@ def talk_reference(talk: Presentation) -> dict:
     }
 
 
-def presenter_with_talks(person: Presenter, talks: list[Presentation]) -> dict:
-    return {**presenter(person), "presentations": [talk_reference(t) for t in talks]}
+def presenter_with_talks(person: Presenter, talks: list[tuple[Webinar, Presentation]]) -> dict:
+    return {**presenter(person), "presentations": [talk_reference(w, t) for w, t in talks]}
