@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -35,11 +35,18 @@ def login():
         form.password.errors.append(_("Email or password not recognised, or the account is locked "
                                       "for a while after repeated attempts."))
         return render_template("organiser/login.html", form=form), 422
-    session.clear()  # a fresh session on sign-in: no fixation
+    _fresh_session()
     login_user(result.organiser)
     audit.record("login", result.organiser, summary=result.organiser.name, organiser=result.organiser)
     db.session.commit()
     return redirect(safe_next(form.next.data, dashboard))
+
+
+def _fresh_session() -> None:
+    """Drop everything from the old session (no fixation), including the CSRF token
+    Flask-WTF caches on ``g`` for the rest of this app context."""
+    session.clear()
+    g.pop("csrf_token", None)
 
 
 def _record_failure(result: accounts.LoginResult) -> None:
@@ -58,6 +65,6 @@ def logout():
         audit.record("logout", current_user._get_current_object(), summary=current_user.name)
         db.session.commit()
     logout_user()
-    session.clear()
+    _fresh_session()
     flash(_("You are signed out."), "info")
     return redirect(url_for("organiser.login"))

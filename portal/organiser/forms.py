@@ -21,6 +21,7 @@ from wtforms.validators import (
     URL,
     DataRequired,
     Email,
+    InputRequired,
     Length,
     NumberRange,
     Optional,
@@ -118,8 +119,8 @@ LANGUAGE_CHOICES = [
 class WebinarForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     slug = _slug_field()
-    start_date = DateField(_l("Date (in the series' time zone)"), validators=[DataRequired()])
-    start_time = TimeField(_l("Start time (in the series' time zone)"), validators=[DataRequired()])
+    start_date = DateField(_l("Date (in the series' time zone)"), validators=[InputRequired()])
+    start_time = TimeField(_l("Start time (in the series' time zone)"), validators=[InputRequired()])
     duration_minutes = IntegerField(_l("Duration (minutes)"), default=90,
                                     validators=[DataRequired(), NumberRange(min=1, max=24 * 60)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])

@@ -209,13 +209,18 @@ def reschedule(webinar: Webinar, new_start: datetime, new_duration: int) -> int:
 # ---------------------------------------------------------------- ordering
 
 def move(items: list, item, direction: int) -> bool:
-    """Swap ``item`` with its neighbour (-1 up, +1 down) and renumber positions."""
-    index = items.index(item)
+    """Swap ``item`` with its neighbour (-1 up, +1 down) by renumbering positions.
+
+    Works on a copy: reassigning slots of a relationship list would orphan
+    (and so delete) the item displaced.
+    """
+    ordered = list(items)
+    index = ordered.index(item)
     other = index + direction
-    if other < 0 or other >= len(items):
+    if other < 0 or other >= len(ordered):
         return False
-    items[index], items[other] = items[other], items[index]
-    for position, each in enumerate(items):
+    ordered[index], ordered[other] = ordered[other], ordered[index]
+    for position, each in enumerate(ordered):
         each.position = position
     return True
 
