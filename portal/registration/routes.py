@@ -7,8 +7,8 @@ Views stay thin: the rules (seats, waiting list, emails) are in
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -17,13 +17,13 @@ from portal.models import Registration, RegistrationStatus, Sector, Webinar
 from portal.models.types import utcnow
 from portal.registration import bp
 from portal.registration.forms import (
-    SelectChoice,
     LANGUAGE_LABELS,
     REGION_LABELS,
     SECTOR_LABELS,
     ConfirmForm,
     DetailsForm,
     RegistrationForm,
+    SelectChoice,
 )
 from portal.services import programme as queries
 from portal.services import registration as registrations

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager
 
 from portal.extensions import db
 from portal.models import Registration, RegistrationStatus, Webinar, WebinarStatus
@@ -43,7 +43,7 @@ def due_registrations(now: datetime) -> list[Registration]:
         )
         .options(
             contains_eager(Registration.webinar).contains_eager(Webinar.series),
-            selectinload(Registration.webinar).selectinload(Webinar.presentations),
+            contains_eager(Registration.webinar).selectinload(Webinar.presentations),
         )
         .order_by(Webinar.starts_at, Registration.id)
     ).unique())
