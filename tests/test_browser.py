@@ -1,0 +1,430 @@
+"""Real Chromium against a live server: axe-core (WCAG 2.1 A/AA), keyboard use, 320 px layout.
+
+One server and one browser serve the whole module; the demo series is loaded
+into the test database once, and the tables are emptied again at the end, as
+the ``app`` fixture does after every other test.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+from portal import create_app
+from portal.extensions import db
+from portal.models import Organisation, Presentation, Presenter, Series, Webinar
+from tests.browser_support import (
+    ACTIVE_JS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    FOCUS_RING_JS,
+    OVERFLOWING_JS,
+    SCROLL_WIDTH_JS,
+    TABBABLE_JS,
+    LiveServer,
+    Site,
+    chromium_available,
+    describe_violations,
+    playwright_available,
+    run_axe,
+)
+from tests.conftest import _empty_all_tables, _test_settings, require
+from tests.factories import make_registration, make_series, make_webinar, now
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+ADMIN_PASSWORD = "correct horse battery staple 42"
+
+#: Every page a visitor can reach, by name: a path template filled from the loaded data.
+PUBLIC_PAGES = {
+    "home": "/",
+    "webinars": "/webinars/",
+    "webinar": "/webinars/{webinar_slug}",
+    "past-webinar": "/webinars/{past_webinar_slug}",
+    "presenters": "/presenters/",
+    "presenter": "/presenters/{presenter_slug}",
+    "series": "/series/{series_slug}",
+    "series-report": "/series/{series_slug}/report",
+    "privacy": "/privacy",
+    "accessibility": "/accessibility",
+    "not-found": "/webinars/no-such-webinar",
+    "register": "/register/{webinar_slug}",
+    "register-sent": "/register/{webinar_slug}/sent",
+    "manage": "/registration/{manage_token}",
+    "cancel": "/registration/{manage_token}/cancel",
+    "feedback": "/feedback/{feedback_token}",
+    "organiser-login": "/organiser/login",
+}
+
+#: Pages behind the organiser sign-in, visited as an admin.
+ORGANISER_PAGES = {
+    "dashboard": "/organiser/",
+    "signups": "/organiser/signups",
+    "programme": "/organiser/programme",
+    "series-new": "/organiser/series/new",
+    "series-edit": "/organiser/series/{series_id}",
+    "theme-edit": "/organiser/themes/{theme_id}",
+    "webinar-new": "/organiser/series/{series_id}/webinars/new",
+    "webinar-admin": "/organiser/webinars/{webinar_id}",
+    "webinar-edit": "/organiser/webinars/{webinar_id}/edit",
+    "webinar-cancel": "/organiser/webinars/{webinar_id}/cancel",
+    "presentation-new": "/organiser/webinars/{webinar_id}/presentations/new",
+    "presentation-edit": "/organiser/presentations/{presentation_id}",
+    "presenter-new": "/organiser/presenters/new",
+    "presenter-edit": "/organiser/presenters/{presenter_id}",
+    "organisation-new": "/organiser/organisations/new",
+    "organisation-edit": "/organiser/organisations/{organisation_id}",
+    "registrations": "/organiser/webinars/{webinar_id}/registrations",
+    "checkin": "/organiser/webinars/{webinar_id}/checkin",
+    "message": "/organiser/webinars/{webinar_id}/message",
+    "accounts": "/organiser/accounts",
+    "audit": "/organiser/audit",
+}
+
+#: Routes that are not HTML pages (files, JSON, redirects) or only answer POST.
+NOT_PAGES = re.compile(r"\.(ics|csv|json)$|^/api/|^/healthz$|^/static/|^/language/|^/organiser/logout$")
+
+
+# --- fixtures -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def live_app(_migrated, tmp_path_factory):
+    require(playwright_available(), "the playwright package is not installed (pip install -r requirements-dev.txt)")
+    require(chromium_available(), f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
+    app = create_app(_test_settings(_migrated, tmp_path_factory.mktemp("live-mail")))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        _empty_all_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def site(live_app):
+    """The demo series (dates shifted ahead, with fake sign-ups) plus a past webinar, served live."""
+    with live_app.app_context():
+        _empty_all_tables()
+        result = live_app.test_cli_runner().invoke(args=["demo", "load", "--upcoming", "--with-registrations"])
+        assert result.exit_code == 0, result.output
+        values = _scene()
+        db.session.commit()
+        db.session.remove()
+    with LiveServer(live_app) as server:
+        yield Site(url=server.url, values=values, admin_email="admin@example.org", admin_password=ADMIN_PASSWORD)
+
+
+def _scene() -> dict:
+    """Names and secrets of the records the pages show; adds what the demo has not got."""
+    from portal.services import accounts
+
+    series = db.session.scalars(db.select(Series).order_by(Series.id)).first()
+    webinar = db.session.scalars(
+        db.select(Webinar).where(Webinar.series_id == series.id).order_by(Webinar.starts_at)
+    ).first()
+    presentation = db.session.scalars(
+        db.select(Presentation).where(Presentation.webinar_id == webinar.id).order_by(Presentation.position)
+    ).first()
+    presenter = presentation.presenters[0]
+    organisation = db.session.scalars(db.select(Organisation).order_by(Organisation.id)).first()
+    theme = series.key_themes[0] if getattr(series, "key_themes", None) else None
+    _, manage_token = make_registration(webinar, full_name="Alex Tremblay", email="alex@example.org")
+    archive = make_series(slug="pilot-sessions", title="Pilot sessions",
+                          summary="A pilot session held before the series.")
+    past = make_webinar(archive, slug="pilot-online-safety-basics", title="Pilot: online safety basics",
+                        starts_at=now() - timedelta(days=2), duration_minutes=60,
+                        highlights="Participants asked how to report exploitation material.")
+    _, feedback_token = make_registration(past, full_name="Sam Roy", email="sam@example.org", attended=True)
+    accounts.create_organiser(email="admin@example.org", name="Ada Admin", role="admin", password=ADMIN_PASSWORD)
+    return {
+        "series_slug": series.slug, "series_id": series.id,
+        "webinar_slug": webinar.slug, "webinar_id": webinar.id,
+        "past_webinar_slug": past.slug,
+        "presentation_id": presentation.id,
+        "presenter_slug": presenter.slug, "presenter_id": presenter.id,
+        "organisation_id": organisation.id,
+        "theme_id": theme.id if theme else 0,
+        "manage_token": manage_token, "feedback_token": feedback_token,
+    }
+
+
+@pytest.fixture(scope="module")
+def browser(site):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+def _context(browser, **options):
+    return browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-CA", **options)
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh visitor; the Content-Security-Policy stays in force and any violation fails the test."""
+    context = _context(browser)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if _is_problem(m) else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    yield page
+    context.close()
+    assert not problems, "browser console errors (CSP violations, script errors):\n" + "\n".join(problems)
+
+
+def _is_problem(message) -> bool:
+    """Errors in the console, except the browser noting a 4xx answer the test asked for (a 404, a 422 form)."""
+    return message.type == "error" and not re.match(r"Failed to load resource: .*status of 4\d\d", message.text)
+
+
+@pytest.fixture(scope="module")
+def axe_page(browser):
+    """axe-core is injected as an inline script, which the portal's CSP rightly forbids: bypass it here only.
+
+    One tab serves every page in turn, which keeps the module fast.
+    """
+    context = _context(browser, bypass_csp=True)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def organiser_page(browser, site):
+    """One tab signed in as an admin (through the real sign-in form)."""
+    context = _context(browser, bypass_csp=True)
+    page = context.new_page()
+    page.goto(site("/organiser/login"))
+    page.fill("#email", site.admin_email)
+    page.fill("#password", site.admin_password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert "/organiser/login" not in page.url, "admin sign-in failed: " + page.inner_text("main")
+    yield page
+    context.close()
+
+
+def _route_missing(app, path: str) -> bool:
+    adapter = app.url_map.bind("localhost")
+    try:
+        endpoint, _ = adapter.match(path, method="GET")
+    except MethodNotAllowed:
+        return True
+    except NotFound:
+        return True
+    return endpoint == "http_error"
+
+
+def _visit(page, site, path: str, status: int = 200):
+    response = page.goto(site(path))
+    assert response.status == status, f"{path}: HTTP {response.status}"
+    return page
+
+
+def _assert_accessible(page, what: str) -> None:
+    violations = run_axe(page)
+    assert not violations, f"axe-core found WCAG 2.1 A/AA violations on {what}:\n" + describe_violations(violations)
+
+
+# --- axe-core on every page --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(PUBLIC_PAGES))
+def test_public_page_passes_axe(name, site, live_app, axe_page):
+    path = site.path(PUBLIC_PAGES[name])
+    if name != "not-found" and _route_missing(live_app, path):
+        pytest.skip(f"route for {PUBLIC_PAGES[name]} does not exist yet")
+    _visit(axe_page, site, path, status=404 if name == "not-found" else 200)
+    _assert_accessible(axe_page, f"{name} ({path})")
+
+
+@pytest.mark.parametrize("name", list(ORGANISER_PAGES))
+def test_organiser_page_passes_axe(name, site, live_app, organiser_page):
+    path = site.path(ORGANISER_PAGES[name])
+    if _route_missing(live_app, path):
+        pytest.skip(f"route for {ORGANISER_PAGES[name]} does not exist yet")
+    _visit(organiser_page, site, path)
+    _assert_accessible(organiser_page, f"organiser {name} ({path})")
+
+
+@pytest.mark.parametrize("name", ["home", "webinar", "register", "series-report"])
+def test_french_pages_pass_axe(name, site, axe_page):
+    path = site.path(PUBLIC_PAGES[name])
+    try:
+        axe_page.goto(site("/language/fr?next=" + path))
+        assert axe_page.evaluate("document.documentElement.lang") == "fr"
+        _assert_accessible(axe_page, f"{name} in French ({path})")
+    finally:
+        axe_page.context.clear_cookies()
+
+
+def test_registration_form_with_errors_passes_axe(site, axe_page):
+    _visit(axe_page, site, site.path("/register/{webinar_slug}"))
+    with axe_page.expect_navigation():
+        axe_page.click("form button[type=submit]")
+    assert axe_page.locator("[role=alert] a").count() >= 3
+    _assert_accessible(axe_page, "the registration form showing errors")
+
+
+def test_organiser_login_with_errors_passes_axe(site, axe_page):
+    _visit(axe_page, site, "/organiser/login")
+    axe_page.fill("#email", "nobody@example.org")
+    axe_page.fill("#password", "wrong")
+    with axe_page.expect_navigation():
+        axe_page.click("form button[type=submit]")
+    _assert_accessible(axe_page, "the organiser sign-in showing an error")
+
+
+def test_every_html_route_is_checked(live_app):
+    """A page added later without a line above would escape the checks: list every GET route."""
+    listed = {re.sub(r"\{[a-z_]+\}", "<>", p) for p in (*PUBLIC_PAGES.values(), *ORGANISER_PAGES.values())}
+    missing = []
+    for rule in live_app.url_map.iter_rules():
+        if "GET" not in rule.methods or NOT_PAGES.search(rule.rule) or rule.endpoint == "static":
+            continue
+        shape = re.sub(r"<[^>]+>", "<>", rule.rule)
+        if shape not in listed:
+            missing.append(rule.rule)
+    assert not missing, f"pages not checked by axe-core: {missing}"
+
+
+# --- keyboard ---------------------------------------------------------------------------------
+
+
+def test_skip_link_is_first_visible_and_moves_focus_to_main(site, page):
+    page.goto(site("/"))
+    page.keyboard.press("Tab")
+    focused = page.evaluate("() => ({cls: document.activeElement.className, href: document.activeElement.getAttribute('href')})")
+    assert focused == {"cls": "skip-link", "href": "#main"}
+    box = page.locator(".skip-link").bounding_box()
+    assert box and box["x"] >= 0 and box["y"] >= 0 and box["width"] > 20, f"skip link not on screen when focused: {box}"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    page.keyboard.press("Tab")
+    inside_main = page.evaluate("document.getElementById('main').contains(document.activeElement)")
+    assert inside_main, "after the skip link, Tab should continue inside the main content"
+
+
+@pytest.mark.parametrize("name", ["home", "webinar", "register"])
+def test_tab_reaches_every_control_in_order_with_a_visible_focus_ring(name, site, page):
+    page.goto(site(site.path(PUBLIC_PAGES[name])))
+    expected = page.evaluate(TABBABLE_JS)
+    assert len(expected) > 5
+    reached, unringed = [], []
+    for _ in range(len(expected)):
+        page.keyboard.press("Tab")
+        reached.append(page.evaluate(ACTIVE_JS))
+        ring = page.evaluate(FOCUS_RING_JS)
+        if not (ring["focusVisible"] and ring["ringed"] and ring["differs"]):
+            unringed.append((reached[-1], ring))
+    assert reached == expected, "Tab order differs from the document order of links and controls"
+    assert not unringed, f"focused without a visible focus indicator: {unringed[:5]}"
+
+
+def _tab_to(page, selector: str, limit: int = 80) -> None:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_registration_form_works_with_the_keyboard_alone(site, page):
+    page.goto(site(site.path("/register/{webinar_slug}")))
+
+    # Sent empty: the errors are announced and each links to its field.
+    _tab_to(page, "form button[type=submit]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    summary = page.locator(".error-summary[role=alert]")
+    assert summary.is_visible()
+    assert "/register/" in page.url
+    first_link = summary.locator("a").first
+    target = first_link.get_attribute("href")
+    first_link.focus()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == target.lstrip("#"), "error link did not move focus to its field"
+    assert page.evaluate("document.activeElement.getAttribute('aria-invalid')") == "true"
+
+    # Filled in and sent with keys only.
+    page.goto(site(site.path("/register/{webinar_slug}")))
+    _tab_to(page, "#full_name")
+    page.keyboard.type("Geneviève Côté")
+    page.keyboard.press("Tab")
+    page.keyboard.type("genevieve.cote@example.org")
+    page.keyboard.press("Tab")
+    page.keyboard.type("École secondaire")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "sector"
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "region"
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.name") == "preferred_language"
+    page.keyboard.press("Space")
+    _tab_to(page, "#consent")
+    page.keyboard.press("Space")
+    assert page.is_checked("#consent")
+    _tab_to(page, "form button[type=submit]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.locator(".error-summary").count() == 0, page.inner_text("main")
+    assert "/sent" in page.url or "check your email" in page.inner_text("main").lower(), page.inner_text("main")
+
+
+# --- small screens ----------------------------------------------------------------------------
+
+NARROW_PAGES = ["home", "webinars", "webinar", "presenters", "presenter", "series", "series-report",
+                "privacy", "accessibility", "register", "manage", "organiser-login"]
+
+
+def test_public_pages_do_not_scroll_sideways_at_320px(site, live_app, browser):
+    context = browser.new_context(viewport={"width": 320, "height": 640}, locale="en-CA")
+    page = context.new_page()
+    wide = {}
+    try:
+        for name in NARROW_PAGES:
+            path = site.path(PUBLIC_PAGES[name])
+            if _route_missing(live_app, path):
+                continue
+            page.goto(site(path))
+            width = page.evaluate(SCROLL_WIDTH_JS)
+            if width > 320:
+                wide[name] = (width, page.evaluate(OVERFLOWING_JS, 320))
+    finally:
+        context.close()
+    assert not wide, f"pages wider than 320 px: {wide}"
+
+
+# --- screenshots for the README -----------------------------------------------------------------
+
+SCREENSHOT_PAGES = {
+    "home": "/",
+    "webinar": "/webinars/{webinar_slug}",
+    "series-report": "/series/{series_slug}/report",
+    "registration-form": "/register/{webinar_slug}",
+}
+
+
+def test_screenshots_for_the_readme(site, browser, organiser_page):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    context = _context(browser)
+    try:
+        page = context.new_page()
+        for name, path in SCREENSHOT_PAGES.items():
+            page.goto(site(site.path(path)))
+            page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    finally:
+        context.close()
+    organiser_page.goto(site("/organiser/"))
+    organiser_page.screenshot(path=str(SCREENSHOTS / "organiser-dashboard.png"))
+    assert all((SCREENSHOTS / f"{name}.png").stat().st_size > 10_000 for name in SCREENSHOT_PAGES)
