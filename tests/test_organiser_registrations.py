@@ -1,0 +1,263 @@
+"""Sign-up figures, one webinar's registrations (search, filter, sort, page, bulk
+actions), check-in, the CSV export and messages to registrants."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+
+from portal.extensions import db
+from portal.models import (
+    AuditEvent,
+    FeedbackResponse,
+    OutboxMessage,
+    Registration,
+    RegistrationStatus,
+    Sector,
+    WebinarMessage,
+)
+from tests.conftest import csrf_token_from
+from tests.factories import make_organiser, make_registration, make_webinar, now, sign_in
+
+
+@pytest.fixture
+def editor(app, client):
+    organiser = make_organiser("organiser")
+    sign_in(client, organiser)
+    return organiser
+
+
+def token(client) -> str:
+    return csrf_token_from(client.get("/organiser/").get_data(as_text=True))
+
+
+def post(client, path, **data):
+    db.session.commit()
+    return client.post(path, data={"csrf_token": token(client), **data})
+
+
+def fresh(registration):
+    db.session.expire_all()
+    return db.session.get(Registration, registration.id)
+
+
+def get(client, path):
+    db.session.commit()
+    return client.get(path)
+
+
+def _people(webinar, n, **fields):
+    return [make_registration(webinar, **fields)[0] for _ in range(n)]
+
+
+# ---------------------------------------------------------------- overview
+
+def test_overview_counts_each_webinar(app, client, editor):
+    webinar = make_webinar(capacity=3, title="Counted webinar")
+    _people(webinar, 3, attended=True)
+    _people(webinar, 2, status=RegistrationStatus.WAITLISTED)
+    _people(webinar, 1, status=RegistrationStatus.CANCELLED)
+    db.session.add(FeedbackResponse(webinar_id=webinar.id, overall_rating=5))
+    page = get(client, "/organiser/").get_data(as_text=True)
+    row = page[page.index("Counted webinar"):]
+    row = row[: row.index("</tr>")]
+    cells = [c.split("</td>")[0].strip() for c in row.split('<td class="number">')[1:]]
+    assert cells == ["3 / 3", "2", "1", "3", "1"]
+
+
+def test_signup_charts_and_tables(app, client, editor):
+    webinar = make_webinar()
+    start = now() - timedelta(days=3)
+    make_registration(webinar, created_at=start, sector=Sector.EDUCATION, region="ON")
+    make_registration(webinar, created_at=start, sector=Sector.EDUCATION, region="QC")
+    make_registration(webinar, created_at=start + timedelta(days=2), sector=Sector.PARENT, region="ON")
+    page = get(client, f"/organiser/signups?webinar={webinar.id}").get_data(as_text=True)
+    assert "<svg" in page and "<polyline" in page and page.count('<rect class="bar"') >= 3 + 2 + 2
+    day0, day1, day2 = ((start + timedelta(days=d)).date().isoformat() for d in range(3))
+    # The data table beside the chart: the empty day in between is shown with 0.
+    for day, count, total in ((day0, 2, 2), (day1, 0, 2), (day2, 1, 3)):
+        assert f'<th scope="row">{day}</th><td class="number">{count}</td><td class="number">{total}</td>' in page
+    assert "Education" in page and "Parent" in page
+    assert "Ontario" in page and ("Quebec" in page or "Québec" in page)
+    assert get(client, "/organiser/signups?webinar=abc").status_code == 200
+    assert "No sign-ups yet" in get(client, "/organiser/signups?webinar=99999").get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- the list
+
+def test_search_filter_sort_and_page(app, client, editor):
+    webinar = make_webinar()
+    make_registration(webinar, full_name="Zoë Lévesque", email="zoe@example.org", organisation_name="École X",
+                      sector=Sector.EDUCATION)
+    make_registration(webinar, full_name="Adam Smith", organisation_name="Police 100%",
+                      status=RegistrationStatus.WAITLISTED, sector=Sector.LAW_ENFORCEMENT)
+    _people(webinar, 55)
+    base = f"/organiser/webinars/{webinar.id}/registrations"
+    page = get(client, base).get_data(as_text=True)
+    assert "57 registrations match." in page and "Page 1 of 2" in page
+    assert page.count('name="ids"') == 50
+    assert "Page 2 of 2" in get(client, base + "?page=2").get_data(as_text=True)
+    assert "Page 2 of 2" in get(client, base + "?page=999").get_data(as_text=True)
+    for query, expected in (("?q=l%C3%A9vesque", "Zoë"), ("?q=ZOE@EXAMPLE", "Zoë"), ("?q=%C3%89cole", "Zoë"),
+                            ("?status=waitlisted", "Adam"), ("?sector=education", "Zoë"), ("?q=100%25", "Adam")):
+        page = get(client, base + query).get_data(as_text=True)
+        assert "1 registrations match." in page and expected in page, query
+    assert "0 registrations match." in get(client, base + "?q=_").get_data(as_text=True)  # no LIKE wildcards
+    page = get(client, base + "?sort=name").get_data(as_text=True)
+    assert page.index("Adam Smith") < page.index("Person ")
+    for bad in ("?status=bogus", "?sort=;drop", "?page=-1", "?attended=maybe", "?q=" + "x" * 1000, "?q=%00"):
+        assert get(client, base + bad).status_code == 200, bad
+
+
+def test_bulk_actions_ask_once_for_confirmation(app, client, editor):
+    webinar = make_webinar(capacity=2)
+    a, b = _people(webinar, 2)
+    waiting, = _people(webinar, 1, status=RegistrationStatus.WAITLISTED)
+    path = f"/organiser/webinars/{webinar.id}/registrations/bulk"
+    response = post(client, path, action="attended", ids=[str(a.id), str(b.id)])
+    assert response.status_code == 200 and "Please confirm" in response.get_data(as_text=True)
+    assert not fresh(a).attended
+    response = post(client, path, action="attended", ids=[str(a.id), str(b.id)], confirmed="yes")
+    assert response.status_code == 302
+    assert fresh(a).attended and fresh(b).attended
+    assert db.session.scalar(db.select(db.func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.action == "attendance")) == 2
+    # Move up is refused while full; cancelling a confirmed seat promotes the waiting person.
+    post(client, path, action="move_up", ids=[str(waiting.id)], confirmed="yes")
+    assert fresh(waiting).status == RegistrationStatus.WAITLISTED
+    post(client, path, action="cancel", ids=[str(a.id)], confirmed="yes")
+    assert fresh(a).status == RegistrationStatus.CANCELLED
+    assert fresh(waiting).status == RegistrationStatus.CONFIRMED
+    kinds = db.session.scalars(db.select(OutboxMessage.kind).order_by(OutboxMessage.id)).all()
+    assert kinds == ["cancelled", "promoted"]
+
+
+def test_bulk_move_up_when_a_seat_is_free(app, client, editor):
+    webinar = make_webinar(capacity=5)
+    waiting, = _people(webinar, 1, status=RegistrationStatus.WAITLISTED)
+    post(client, f"/organiser/webinars/{webinar.id}/registrations/bulk", action="move_up", ids=[str(waiting.id)],
+         confirmed="yes")
+    assert fresh(waiting).status == RegistrationStatus.CONFIRMED
+
+
+def test_bulk_bad_input(app, client, editor):
+    webinar, other = make_webinar(), make_webinar()
+    stranger, = _people(other, 1)
+    path = f"/organiser/webinars/{webinar.id}/registrations/bulk"
+    assert post(client, path, action="attended").status_code == 303  # nothing selected
+    assert post(client, path, action="explode", ids=["1"]).status_code == 303
+    assert post(client, path, action="attended", ids=["abc", "-1"], confirmed="yes").status_code == 303
+    post(client, path, action="attended", ids=[str(stranger.id)], confirmed="yes")
+    assert not fresh(stranger).attended  # another webinar's registration is out of reach
+
+
+def test_checkin_marks_and_undoes_attendance(app, client, editor):
+    webinar = make_webinar()
+    person, = _people(webinar, 1, full_name="Marie-Ève Tremblay")
+    _people(webinar, 1, full_name="Cancelled Person", status=RegistrationStatus.CANCELLED)
+    page = get(client, f"/organiser/webinars/{webinar.id}/checkin?q=marie").get_data(as_text=True)
+    assert "Marie-Ève Tremblay" in page and "Cancelled Person" not in page
+    path = f"/organiser/webinars/{webinar.id}/checkin/{person.id}"
+    response = post(client, path, present="yes", q="marie")
+    assert response.status_code == 302 and "q=marie" in response.location
+    assert fresh(person).attended
+    post(client, path, present="no")
+    assert not fresh(person).attended
+    assert post(client, f"/organiser/webinars/{webinar.id}/checkin/99999", present="yes").status_code == 404
+
+
+# ---------------------------------------------------------------- CSV
+
+def _csv(response):
+    body = response.get_data()
+    assert body.startswith("\ufeff".encode())
+    return list(csv.DictReader(io.StringIO(body.decode("utf-8")[1:])))
+
+
+def test_csv_export_has_bom_accents_neutralised_cells_and_filters(app, client, editor):
+    webinar = make_webinar()
+    make_registration(webinar, full_name="=HYPERLINK(\"http://evil\")", organisation_name="@SUM(A1)",
+                      sector=Sector.EDUCATION)
+    make_registration(webinar, full_name="Zoë Lévesque", organisation_name="Université de Montréal",
+                      sector=Sector.ACADEMIA, attended=True)
+    make_registration(webinar, full_name="Gone", status=RegistrationStatus.CANCELLED)
+    response = get(client, f"/organiser/webinars/{webinar.id}/registrations.csv?sort=name")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = _csv(response)
+    assert len(rows) == 3
+    names = {r["full_name"] for r in rows}
+    assert "'=HYPERLINK(\"http://evil\")" in names and "Zoë Lévesque" in names
+    assert {r["organisation"] for r in rows} >= {"'@SUM(A1)", "Université de Montréal"}
+    rows = _csv(get(client, f"/organiser/webinars/{webinar.id}/registrations.csv?attended=yes"))
+    assert [r["full_name"] for r in rows] == ["Zoë Lévesque"]
+    rows = _csv(get(client, f"/organiser/webinars/{webinar.id}/registrations.csv?status=cancelled"))
+    assert [r["full_name"] for r in rows] == ["Gone"]
+    rows = _csv(get(client, f"/organiser/webinars/{webinar.id}/registrations.csv?q=montr%C3%A9al"))
+    assert [r["full_name"] for r in rows] == ["Zoë Lévesque"]
+
+
+# ---------------------------------------------------------------- messages
+
+def test_message_preview_then_send_one_email_each(app, client, editor):
+    webinar = make_webinar()
+    attended = _people(webinar, 2, attended=True)
+    _people(webinar, 1)  # confirmed, not attended
+    _people(webinar, 1, status=RegistrationStatus.CANCELLED, attended=True)
+    path = f"/organiser/webinars/{webinar.id}/message"
+    fields = {"audience": "attended", "subject": "Slides are online", "body": "Dear all,\n\nHere they are."}
+    response = post(client, path, **fields)
+    assert response.status_code == 200 and "Send to 3 people" in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count()).select_from(OutboxMessage)) == 0
+    response = post(client, path, **fields, confirmed="yes")
+    assert response.status_code == 302
+    messages = db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.kind == "organiser_message")).all()
+    assert len(messages) == 3 and all("Here they are." in m.body_text for m in messages)
+    assert {a.id for a in attended} <= {m.registration_id for m in messages}
+    record = db.session.scalar(db.select(WebinarMessage))
+    assert record.recipient_count == 3 and record.organiser_id == editor.id
+    assert "Slides are online" in get(client, f"/organiser/webinars/{webinar.id}").get_data(as_text=True)
+    # A replayed send does not email everyone twice.
+    assert post(client, path, **fields, confirmed="yes").status_code == 409
+    assert db.session.scalar(db.select(db.func.count()).select_from(OutboxMessage)) == 3
+
+
+def test_message_bad_input(app, client, editor):
+    webinar = make_webinar()
+    path = f"/organiser/webinars/{webinar.id}/message"
+    for fields in ({"audience": "everyone", "subject": "x", "body": "y"}, {"audience": "all", "subject": "",
+                   "body": "y"}, {"audience": "all", "subject": "s" * 201, "body": "y"},
+                   {"audience": "all", "subject": "x", "body": ""}):
+        assert post(client, path, **fields, confirmed="yes").status_code == 422, fields
+    assert db.session.scalar(db.select(db.func.count()).select_from(WebinarMessage)) == 0
+
+
+# ---------------------------------------------------------------- fixed query counts
+
+@pytest.mark.parametrize("path", [
+    "/organiser/",
+    "/organiser/signups",
+    "/organiser/signups?webinar={id}",
+    "/organiser/webinars/{id}/registrations",
+    "/organiser/webinars/{id}/registrations?q=person&status=confirmed&sort=name",
+    "/organiser/webinars/{id}/checkin?q=person",
+    "/organiser/webinars/{id}",
+    "/organiser/webinars/{id}/registrations.csv",
+])
+def test_pages_issue_a_fixed_number_of_queries(app, client, editor, count_queries, path):
+    counts = []
+    for size in (2, 60):
+        webinars = [make_webinar() for _ in range(size // 20 + 1)]
+        for n in range(size):
+            make_registration(webinars[n % len(webinars)], sector=list(Sector)[n % 9], region="ON",
+                              created_at=now() - timedelta(days=n % 7))
+        db.session.commit()
+        with count_queries() as counter:
+            response = client.get(path.format(id=webinars[0].id))
+            response.get_data()
+        assert response.status_code == 200
+        counts.append(counter.count)
+    assert counts[0] == counts[1], counts
