@@ -1,0 +1,110 @@
+"""Removing people's personal data once a webinar is well past.
+
+What goes: name, email (both forms), organisation, region, accessibility
+needs, the secret link (its hash is replaced, so old links stop working), the
+link between a registration and its feedback answer, and the recipient and
+bodies of the emails sent to that registration.
+
+What stays, so the counts in reports stay right: the registration row itself
+with its status, attendance, preferred language, sector and timestamps, and
+the feedback answers. Sector stays on purpose: it is one of nine broad groups
+("education", "government"…), which on its own names nobody, and the
+organisers report sign-ups by sector.
+
+Functions here work in the caller's transaction and never commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import String, cast, delete, literal, select, update
+
+from portal.extensions import db
+from portal.models import FeedbackSubmission, OutboxMessage, OutboxStatus, Registration, Webinar
+from portal.models.types import utcnow
+
+PURGED_ERROR = "personal data removed before delivery"
+
+
+@dataclass
+class PurgeCount:
+    webinar: Webinar
+    registrations: int = 0
+    emails: int = 0
+    feedback_links: int = 0
+
+
+@dataclass
+class PurgeReport:
+    webinars: list[PurgeCount] = field(default_factory=list)
+
+    @property
+    def registrations(self) -> int:
+        return sum(c.registrations for c in self.webinars)
+
+    @property
+    def emails(self) -> int:
+        return sum(c.emails for c in self.webinars)
+
+    def summary(self) -> str:
+        touched = sum(1 for c in self.webinars if c.registrations or c.emails)
+        return (f"privacy purge: {self.registrations} registrations and {self.emails} emails "
+                f"cleared across {touched} webinars")
+
+
+def ended_before(cutoff: datetime) -> list[Webinar]:
+    """Webinars (any status) whose end is at or before ``cutoff``."""
+    candidates = db.session.scalars(select(Webinar).where(Webinar.starts_at <= cutoff).order_by(Webinar.starts_at))
+    return [webinar for webinar in candidates if webinar.ends_at <= cutoff]
+
+
+def purge_older_than(days: int, now: datetime | None = None) -> PurgeReport:
+    """Purge every registration of webinars that ended more than ``days`` ago; idempotent."""
+    now = now or utcnow()
+    report = PurgeReport()
+    for webinar in ended_before(now - timedelta(days=days)):
+        ids = select(Registration.id).where(Registration.webinar_id == webinar.id)
+        count = PurgeCount(webinar)
+        count.registrations, count.emails, count.feedback_links = _purge(ids, now)
+        report.webinars.append(count)
+    return report
+
+
+def erase_registration(registration: Registration, now: datetime | None = None) -> None:
+    """The attendee's own "delete my data": the same purge, for one registration."""
+    _purge(select(Registration.id).where(Registration.id == registration.id), now or utcnow())
+    db.session.expire(registration)
+
+
+def _purge(registration_ids, now: datetime) -> tuple[int, int, int]:
+    """Bulk updates over ``registration_ids`` (a SELECT); returns (registrations, emails, feedback links)."""
+    people = db.session.execute(
+        update(Registration)
+        .where(Registration.id.in_(registration_ids), Registration.purged_at.is_(None))
+        .values(
+            full_name=None, email=None, email_normalised=None, organisation_name=None, region=None,
+            accessibility_needs=None, purged_at=now, updated_at=now,
+            # Not a SHA-256 (those are 64 hex digits), so no link can ever match again.
+            token_hash=literal("purged-") + cast(Registration.id, String),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    emails = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.registration_id.in_(registration_ids), OutboxMessage.recipient != "")
+        .values(recipient="", body_text="", body_html=None, ics=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.registration_id.in_(registration_ids), OutboxMessage.status == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.FAILED, last_error=PURGED_ERROR)
+        .execution_options(synchronize_session=False)
+    )
+    links = db.session.execute(
+        delete(FeedbackSubmission).where(FeedbackSubmission.registration_id.in_(registration_ids))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return people, emails, links
