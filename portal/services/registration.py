@@ -205,10 +205,13 @@ def lock_webinar(webinar: Webinar) -> Webinar:
     """
     if db.session.get_bind().dialect.name == "sqlite":
         db.session.execute(text("UPDATE webinar SET id = id WHERE id = :id"), {"id": webinar.id})
-    return db.session.execute(
-        select(Webinar).where(Webinar.id == webinar.id).with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
+    # Refresh only the settings the rules read: loaded talks and series stay loaded.
+    db.session.refresh(webinar, attribute_names=_RULE_COLUMNS, with_for_update=True)
+    return webinar
+
+
+_RULE_COLUMNS = ["capacity", "waitlist_enabled", "status", "starts_at", "duration_minutes",
+                 "registration_opens_at", "registration_closes_at"]
 
 
 def lock_webinars(webinars) -> list[Webinar]:
@@ -232,12 +235,16 @@ def register(webinar: Webinar, details: RegistrantDetails, now: datetime | None 
 
 def register_for(webinars, details: RegistrantDetails, now: datetime | None = None) -> list[RegistrationOutcome]:
     """All or nothing: if any webinar refuses, raise before anything is added."""
+    from portal.services.calendar import webinar_calendar
+
     now = now or utcnow()
+    # Built before the lock: the calendar file does not depend on who gets a seat.
+    calendars = {w.id: webinar_calendar(w) for w in webinars}
     locked = lock_webinars(webinars)
     availabilities = [registration_state(w, now) for w in locked]
     for availability in availabilities:
         _refuse_unless_accepting(availability)
-    return [_register_locked(a, details, now) for a in availabilities]
+    return [_register_locked(a, details, now, calendars[a.webinar.id]) for a in availabilities]
 
 
 def _refuse_unless_accepting(availability: Availability) -> None:
@@ -247,7 +254,8 @@ def _refuse_unless_accepting(availability: Availability) -> None:
         raise RegistrationClosed(availability)
 
 
-def _register_locked(availability: Availability, details: RegistrantDetails, now: datetime) -> RegistrationOutcome:
+def _register_locked(availability: Availability, details: RegistrantDetails, now: datetime,
+                     calendar: bytes) -> RegistrationOutcome:
     webinar = availability.webinar
     existing = active_registration(webinar, details.email_normalised)
     if existing is not None:
@@ -275,7 +283,7 @@ def _register_locked(availability: Availability, details: RegistrantDetails, now
     db.session.flush()
     registration.token_hash = hash_token(manage_token(registration))
     if confirmed:
-        _queue(registration, "confirmation", _l("You are registered: %(title)s", title=webinar.title), ics=True)
+        _queue(registration, "confirmation", _l("You are registered: %(title)s", title=webinar.title), ics=calendar)
     else:
         _queue(registration, "waitlisted", _l("You are on the waiting list: %(title)s", title=webinar.title))
     return RegistrationOutcome(webinar, registration, Outcome.CONFIRMED if confirmed else Outcome.WAITLISTED)
@@ -439,7 +447,7 @@ def join_link_open(registration: Registration, now: datetime | None = None) -> b
 # --- emails ---------------------------------------------------------------------------
 
 
-def _queue(registration: Registration, kind: str, subject, *, dedupe: bool = True, ics: bool = False,
+def _queue(registration: Registration, kind: str, subject, *, dedupe: bool = True, ics: bool | bytes = False,
            extra: dict | None = None):
     from portal.services.calendar import webinar_calendar  # written by the calendar feature
 
@@ -462,7 +470,7 @@ def _queue(registration: Registration, kind: str, subject, *, dedupe: bool = Tru
         registration=registration,
         webinar=webinar,
         dedupe_key=f"{kind}:{registration.id}" if dedupe else None,
-        ics=webinar_calendar(webinar) if ics else None,
+        ics=(webinar_calendar(webinar) if ics is True else ics) or None,
     )
 
 
