@@ -15,3 +15,4 @@ from portal.organiser import (  # noqa: E402,F401  (routes attach themselves to 
     programme_views,
     registration_views,
 )
+from portal.organiser import feedback_views  # noqa: E402,F401
