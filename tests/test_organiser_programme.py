@@ -102,6 +102,7 @@ def test_series_bad_input(app, client, editor):
         ({"slug": "Not A Slug!"}, "lower-case letters"),
         ({"timezone": "Mars/Olympus"}, "Unknown time zone"),
         ({"host_organisation_id": "abc"}, "Invalid Choice"),
+        ({"title": "\x00\x01"}, "This field is required"),
     ):
         data = {"title": "Fine", "slug": "", "timezone": "America/Toronto", "host_organisation_id": "0", **fields}
         response = post(client, "/organiser/series/new", **data)

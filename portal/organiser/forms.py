@@ -32,6 +32,23 @@ from wtforms.validators import (
 from portal.models import Role, WebinarLanguage
 
 
+def _printable(value):
+    """Drop NUL and other control characters (except line breaks and tabs) from text input:
+    PostgreSQL refuses NUL, and nobody means to type the others."""
+    if not isinstance(value, str):
+        return value
+    return "".join(c for c in value if c.isprintable() or c in "\n\r\t")
+
+
+class OrganiserForm(FlaskForm):
+    """Base of every organiser form: text input is cleaned of control characters."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            options["filters"] = [*options.get("filters", ()), _printable]
+            return unbound_field.bind(form=form, **options)
+
+
 def choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms select choices."""
     return [SelectChoice(value, label) for value, label in pairs]
@@ -45,7 +62,7 @@ ROLE_CHOICES = [
 ]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(OrganiserForm):
     email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)],
                         render_kw={"autocomplete": "username"})
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)],
@@ -53,11 +70,11 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(OrganiserForm):
     """Only the CSRF token: for buttons that change something (publish, logout)."""
 
 
-class AccountForm(FlaskForm):
+class AccountForm(OrganiserForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     email = StringField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     role = SelectField(_l("Role"), choices=choices(ROLE_CHOICES), default=Role.VIEWER.value)
@@ -71,7 +88,7 @@ class AccountForm(FlaskForm):
             raise ValidationError(_l("The two passwords differ."))
 
 
-class RoleForm(FlaskForm):
+class RoleForm(OrganiserForm):
     role = SelectField(_l("Role"), choices=choices(ROLE_CHOICES))
 
 
@@ -83,7 +100,7 @@ def _slug_field():
     )
 
 
-class SeriesForm(FlaskForm):
+class SeriesForm(OrganiserForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     slug = _slug_field()
     subtitle = StringField(_l("Subtitle"), validators=[Optional(), Length(max=300)])
@@ -103,7 +120,7 @@ class SeriesForm(FlaskForm):
             raise ValidationError(_l("Unknown time zone; use a name such as America/Toronto.")) from exc
 
 
-class KeyThemeForm(FlaskForm):
+class KeyThemeForm(OrganiserForm):
     heading = StringField(_l("Heading"), validators=[DataRequired(), Length(max=2000)])
     points = TextAreaField(_l("Points (one per line)"), validators=[Optional(), Length(max=20000)])
 
@@ -116,7 +133,7 @@ LANGUAGE_CHOICES = [
 ]
 
 
-class WebinarForm(FlaskForm):
+class WebinarForm(OrganiserForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     slug = _slug_field()
     start_date = DateField(_l("Date (in the series' time zone)"), validators=[InputRequired()])
@@ -138,18 +155,18 @@ class WebinarForm(FlaskForm):
     highlights = TextAreaField(_l("Discussion highlights"), validators=[Optional(), Length(max=50000)])
 
 
-class CancelWebinarForm(FlaskForm):
+class CancelWebinarForm(OrganiserForm):
     message = TextAreaField(_l("Message to registrants"), validators=[DataRequired(), Length(max=5000)])
 
 
-class PresentationForm(FlaskForm):
+class PresentationForm(OrganiserForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=500)])
     abstract = TextAreaField(_l("Abstract"), validators=[Optional(), Length(max=20000)])
     presenter_ids = SelectMultipleField(_l("Presenters"), coerce=int,
                                         validators=[DataRequired(message=_l("Choose at least one presenter."))])
 
 
-class PresenterForm(FlaskForm):
+class PresenterForm(OrganiserForm):
     name = StringField(_l("Name (or team name)"), validators=[DataRequired(), Length(max=300)])
     slug = _slug_field()
     honorific = StringField(_l("Honorific (Dr., Detective…)"), validators=[Optional(), Length(max=100)])
@@ -169,7 +186,7 @@ class PresenterForm(FlaskForm):
     ROLE_ROWS = 3
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(OrganiserForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     acronym = StringField(_l("Acronym"), validators=[Optional(), Length(max=40)])
     website = StringField(_l("Website"), validators=[Optional(), URL(require_tld=False), Length(max=500)])
@@ -185,7 +202,7 @@ AUDIENCE_CHOICES = [
 ]
 
 
-class MessageForm(FlaskForm):
+class MessageForm(OrganiserForm):
     audience = SelectField(_l("Send to"), choices=choices(AUDIENCE_CHOICES), default="all")
     subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200)])
     body = TextAreaField(_l("Message"), validators=[DataRequired(), Length(max=20000)])
@@ -200,6 +217,6 @@ BULK_ACTIONS = [
 ]
 
 
-class BulkForm(FlaskForm):
+class BulkForm(OrganiserForm):
     action = SelectField(_l("With the selected registrations"), choices=choices(BULK_ACTIONS))
     confirmed = HiddenField(default="")

@@ -135,7 +135,7 @@ def _apply_one(action: str, registration: Registration) -> bool:
 @role_required(*EDITORS)
 def checkin(webinar_id: int):
     webinar = _webinar_or_404(webinar_id)
-    filters = RegistrationFilters(q=(request.args.get("q") or "").strip()[:200],
+    filters = RegistrationFilters(q=signups.searchable(request.args.get("q")),
                                   status=RegistrationStatus.CONFIRMED.value, sort="name")
     page = signups.page_of(webinar.id, filters)
     counts = signups.webinar_counts([webinar.id]).get(webinar.id)
@@ -155,7 +155,7 @@ def checkin_mark(webinar_id: int, registration_id: int):
         audit.record("attendance", registration, summary=f"registration #{registration.id} at {webinar.title}"[:300],
                      changes={"attended": (not present, present)})
         db.session.commit()
-    q = (request.form.get("q") or "").strip()[:200]
+    q = signups.searchable(request.form.get("q"))
     return redirect(url_for("organiser.checkin", webinar_id=webinar.id, q=q or None,
                             _anchor=f"registration-{registration.id}"))
 

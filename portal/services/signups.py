@@ -178,7 +178,7 @@ class RegistrationFilters:
         except (TypeError, ValueError):
             page = 1
         return cls(
-            q=(args.get("q") or "").strip()[:200],
+            q=searchable(args.get("q")),
             status=status if status in {s.value for s in RegistrationStatus} else "",
             sector=sector if sector in {s.value for s in Sector} else "",
             attended=attended if attended in {"yes", "no"} else "",
@@ -190,6 +190,11 @@ class RegistrationFilters:
         values = {"q": self.q, "status": self.status, "sector": self.sector, "attended": self.attended,
                   "sort": self.sort, "page": self.page, **overrides}
         return {k: v for k, v in values.items() if v not in ("", None) and not (k == "page" and v == 1)}
+
+
+def searchable(text: str | None) -> str:
+    """A search term without control characters (PostgreSQL refuses NUL), at most 200 long."""
+    return "".join(c for c in (text or "") if c.isprintable()).strip()[:200]
 
 
 def _escape_like(text: str) -> str:
