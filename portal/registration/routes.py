@@ -6,7 +6,7 @@ Views stay thin: the rules (seats, waiting list, emails) are in
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -60,7 +60,9 @@ def _other_open_webinars(webinar: Webinar, now) -> list[Webinar]:
 
 def _build_form(webinar: Webinar, now) -> tuple[RegistrationForm, list[Webinar]]:
     form = RegistrationForm()
-    others = _other_open_webinars(webinar, now)
+    # A POST that picked no other webinar needs no list to check against (saves queries).
+    wanted = not form.is_submitted() or bool(request.form.getlist("also_register"))
+    others = _other_open_webinars(webinar, now) if wanted else []
     form.also_register.choices = [SelectChoice(w.slug, w.title) for w in others]
     if form.preferred_language.data is None:
         form.preferred_language.data = str(get_locale() or "en")
@@ -72,8 +74,10 @@ def _build_form(webinar: Webinar, now) -> tuple[RegistrationForm, list[Webinar]]
 def register(slug: str):
     webinar = _public_webinar_or_404(slug)
     now = utcnow()
-    availability = registrations.registration_state(webinar, now)
     form, others = _build_form(webinar, now)
+    # On POST the seat count is taken under the lock in the service; here only the window matters.
+    seats = None if form.is_submitted() else registrations.UNSET
+    availability = registrations.registration_state(webinar, now, seats)
 
     def page(status: int = 200, refusal: str | None = None):
         return render_template("registration/register.html", webinar=webinar, form=form, others=others,

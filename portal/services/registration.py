@@ -31,7 +31,8 @@ from portal.services.outbox import queue_email
 from portal.services.tokens import hash_token, looks_like_token, new_token, token_matches
 from portal.web import absolute_url
 
-_UNSET = object()
+#: Passed as ``seats`` to ``registration_state`` to mean "count them".
+UNSET = object()
 
 
 class RegistrationState(enum.StrEnum):
@@ -169,11 +170,11 @@ def seats_left_for(webinars) -> dict[int, int | None]:
     }
 
 
-def registration_state(webinar: Webinar, now: datetime | None = None, seats=_UNSET) -> Availability:
+def registration_state(webinar: Webinar, now: datetime | None = None, seats=UNSET) -> Availability:
     """Whether registration is open and, if not, why. Pass ``seats`` (from ``seats_left_for``) to skip the count."""
     now = now or utcnow()
     state = _window_state(webinar, now)
-    left = seats_left(webinar) if seats is _UNSET else seats
+    left = seats_left(webinar) if seats is UNSET else seats
     if state == RegistrationState.OPEN and left is not None and left <= 0:
         state = RegistrationState.WAITLIST if webinar.waitlist_enabled else RegistrationState.FULL
     return Availability(webinar=webinar, state=state, seats_left=left)
@@ -235,11 +236,9 @@ def register(webinar: Webinar, details: RegistrantDetails, now: datetime | None 
 
 def register_for(webinars, details: RegistrantDetails, now: datetime | None = None) -> list[RegistrationOutcome]:
     """All or nothing: if any webinar refuses, raise before anything is added."""
-    from portal.services.calendar import webinar_calendar
-
     now = now or utcnow()
     # Built before the lock: the calendar file does not depend on who gets a seat.
-    calendars = {w.id: webinar_calendar(w) for w in webinars}
+    calendars = {w.id: calendar_file(w) for w in webinars}
     locked = lock_webinars(webinars)
     availabilities = [registration_state(w, now) for w in locked]
     for availability in availabilities:
@@ -446,11 +445,33 @@ def join_link_open(registration: Registration, now: datetime | None = None) -> b
 
 # --- emails ---------------------------------------------------------------------------
 
+_CALENDAR_CACHE: dict[tuple, bytes] = {}
+_CALENDAR_CACHE_SIZE = 64
+
+
+def calendar_file(webinar: Webinar) -> bytes:
+    """The webinar's .ics, kept per process until the webinar (or the language) changes.
+
+    Every confirmation carries it, and building it is a good share of a
+    registration's cost; the key holds everything the file depends on.
+    """
+    from flask_babel import get_locale
+
+    from portal.services.calendar import webinar_calendar  # written by the calendar feature
+
+    key = (webinar.id, webinar.updated_at, webinar.schedule_version, str(webinar.status),
+           str(get_locale()), current_app.config["PORTAL_BASE_URL"])
+    cached = _CALENDAR_CACHE.get(key)
+    if cached is None:
+        if len(_CALENDAR_CACHE) >= _CALENDAR_CACHE_SIZE:
+            _CALENDAR_CACHE.clear()
+        cached = _CALENDAR_CACHE[key] = webinar_calendar(webinar)
+    return cached
+
+
 
 def _queue(registration: Registration, kind: str, subject, *, dedupe: bool = True, ics: bool | bytes = False,
            extra: dict | None = None):
-    from portal.services.calendar import webinar_calendar  # written by the calendar feature
-
     webinar = registration.webinar
     context = {
         "registration": registration,
@@ -470,7 +491,7 @@ def _queue(registration: Registration, kind: str, subject, *, dedupe: bool = Tru
         registration=registration,
         webinar=webinar,
         dedupe_key=f"{kind}:{registration.id}" if dedupe else None,
-        ics=(webinar_calendar(webinar) if ics is True else ics) or None,
+        ics=(calendar_file(webinar) if ics is True else ics) or None,
     )
 
 
