@@ -459,7 +459,8 @@ def calendar_file(webinar: Webinar) -> bytes:
 
     from portal.services.calendar import webinar_calendar  # written by the calendar feature
 
-    key = (webinar.id, webinar.updated_at, webinar.schedule_version, str(webinar.status),
+    talks = tuple((p.id, p.title, tuple(person.id for person in p.presenters)) for p in webinar.presentations)
+    key = (webinar.id, webinar.updated_at, webinar.schedule_version, str(webinar.status), talks,
            str(get_locale()), current_app.config["PORTAL_BASE_URL"])
     cached = _CALENDAR_CACHE.get(key)
     if cached is None:
