@@ -16,7 +16,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from portal import create_app
 from portal.extensions import db
-from portal.models import Organisation, Presentation, Presenter, Series, Webinar
+from portal.models import Organisation, Presentation, Series, Webinar
 from tests.browser_support import (
     ACTIVE_JS,
     CHROMIUM,
@@ -33,7 +33,7 @@ from tests.browser_support import (
     run_axe,
 )
 from tests.conftest import _empty_all_tables, _test_settings, require
-from tests.factories import make_registration, make_series, make_webinar, now
+from tests.factories import make_presentation, make_registration, make_series, make_webinar, now
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -58,6 +58,8 @@ PUBLIC_PAGES = {
     "manage": "/registration/{manage_token}",
     "cancel": "/registration/{manage_token}/cancel",
     "feedback": "/feedback/{feedback_token}",
+    "erase": "/registration/{feedback_token}/erase",
+    "erased": "/registration/erased",
     "organiser-login": "/organiser/login",
 }
 
@@ -81,6 +83,9 @@ ORGANISER_PAGES = {
     "organisation-edit": "/organiser/organisations/{organisation_id}",
     "registrations": "/organiser/webinars/{webinar_id}/registrations",
     "checkin": "/organiser/webinars/{webinar_id}/checkin",
+    "feedback-results": "/organiser/webinars/{past_webinar_id}/feedback",
+    "feedback-summary": "/organiser/webinars/{past_webinar_id}/feedback/summary",
+    "series-feedback": "/organiser/series/{past_series_id}/feedback",
     "message": "/organiser/webinars/{webinar_id}/message",
     "accounts": "/organiser/accounts",
     "audit": "/organiser/audit",
@@ -134,23 +139,37 @@ def _scene() -> dict:
     organisation = db.session.scalars(db.select(Organisation).order_by(Organisation.id)).first()
     theme = series.key_themes[0] if getattr(series, "key_themes", None) else None
     _, manage_token = make_registration(webinar, full_name="Alex Tremblay", email="alex@example.org")
-    archive = make_series(slug="pilot-sessions", title="Pilot sessions",
-                          summary="A pilot session held before the series.")
-    past = make_webinar(archive, slug="pilot-online-safety-basics", title="Pilot: online safety basics",
-                        starts_at=now() - timedelta(days=2), duration_minutes=60,
-                        highlights="Participants asked how to report exploitation material.")
-    _, feedback_token = make_registration(past, full_name="Sam Roy", email="sam@example.org", attended=True)
+    past, feedback_token = _past_webinar_with_feedback(presenter)
     accounts.create_organiser(email="admin@example.org", name="Ada Admin", role="admin", password=ADMIN_PASSWORD)
     return {
         "series_slug": series.slug, "series_id": series.id,
         "webinar_slug": webinar.slug, "webinar_id": webinar.id,
-        "past_webinar_slug": past.slug,
+        "past_webinar_slug": past.slug, "past_webinar_id": past.id, "past_series_id": past.series_id,
         "presentation_id": presentation.id,
         "presenter_slug": presenter.slug, "presenter_id": presenter.id,
         "organisation_id": organisation.id,
         "theme_id": theme.id if theme else 0,
         "manage_token": manage_token, "feedback_token": feedback_token,
     }
+
+
+def _past_webinar_with_feedback(presenter) -> tuple[Webinar, str]:
+    """The demo's dates are shifted ahead, so feedback pages need a webinar that is over."""
+    from portal.services import feedback
+
+    archive = make_series(slug="pilot-sessions", title="Pilot sessions",
+                          summary="A pilot session held before the series.")
+    past = make_webinar(archive, slug="pilot-online-safety-basics", title="Pilot: online safety basics",
+                        starts_at=now() - timedelta(days=2), duration_minutes=60,
+                        highlights="Participants asked how to report exploitation material.")
+    talks = [make_presentation(past, [presenter], title=title) for title in ("Reporting", "Prevention")]
+    for n, rating in enumerate((5, 4, 2)):
+        registration, _ = make_registration(past, attended=True)
+        feedback.submit(registration, feedback.Answers(
+            overall_rating=rating, presentation_ratings={talks[0].id: rating, talks[1].id: 3}, relevance=4,
+            most_useful=f"Comment {n}: the reporting walkthrough.", quote_consent=n % 2 == 0))
+    _, token = make_registration(past, full_name="Sam Roy", email="sam@example.org", attended=True)
+    return past, token
 
 
 @pytest.fixture(scope="module")
@@ -273,6 +292,14 @@ def test_registration_form_with_errors_passes_axe(site, axe_page):
     _assert_accessible(axe_page, "the registration form showing errors")
 
 
+def test_feedback_form_with_errors_passes_axe(site, axe_page):
+    _visit(axe_page, site, site.path("/feedback/{feedback_token}"))
+    with axe_page.expect_navigation():
+        axe_page.click("form button[type=submit]")
+    assert axe_page.locator("[role=alert] a").count() >= 1
+    _assert_accessible(axe_page, "the feedback form showing errors")
+
+
 def test_organiser_login_with_errors_passes_axe(site, axe_page):
     _visit(axe_page, site, "/organiser/login")
     axe_page.fill("#email", "nobody@example.org")
@@ -312,9 +339,19 @@ def test_skip_link_is_first_visible_and_moves_focus_to_main(site, page):
     assert inside_main, "after the skip link, Tab should continue inside the main content"
 
 
-@pytest.mark.parametrize("name", ["home", "webinar", "register"])
+@pytest.mark.parametrize("name", ["home", "webinar", "register", "feedback"])
 def test_tab_reaches_every_control_in_order_with_a_visible_focus_ring(name, site, page):
     page.goto(site(site.path(PUBLIC_PAGES[name])))
+    _assert_tab_walk(page)
+
+
+def test_organiser_dashboard_tab_order_and_focus_ring(site, organiser_page):
+    organiser_page.goto(site("/organiser/"))
+    _assert_tab_walk(organiser_page)
+
+
+def _assert_tab_walk(page) -> None:
+    """Tab from the top: every link and control, in document order, each visibly focused."""
     expected = page.evaluate(TABBABLE_JS)
     assert len(expected) > 5
     reached, unringed = [], []
