@@ -93,7 +93,7 @@ def test_roles_that_may_not_use_a_page_get_403(app, client, role):
     sign_in(client, make_organiser(role.value))
     token = _session_token_signed_in(client)
     checked = 0
-    for endpoint, method, url, roles in _organiser_routes(app, ids):
+    for _endpoint, method, url, roles in _organiser_routes(app, ids):
         if roles is None or role in roles:
             continue
         data = {"csrf_token": token} if method == "POST" else None

@@ -3,7 +3,7 @@ moving a webinar, capacity, ordering, and deletes refused with a reason."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 

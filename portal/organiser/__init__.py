@@ -12,7 +12,7 @@ from portal.organiser import (  # noqa: E402,F401  (routes attach themselves to 
     audit_views,
     auth_views,
     dashboard_views,
+    feedback_views,
     programme_views,
     registration_views,
 )
-from portal.organiser import feedback_views  # noqa: E402,F401
