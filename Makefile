@@ -28,8 +28,10 @@ translations: $(VENV)/.installed
 
 # Re-extract strings after changing templates or code, then translate the .po file.
 extract: $(VENV)/.installed
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .
-	$(BIN)/pybabel update -q -i portal/translations/messages.pot -d portal/translations
+	$(BIN)/pybabel -q extract -F babel.cfg --sort-by-file --add-comments=Translators: \
+		-k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2 \
+		--project=webinar-portal -o portal/translations/messages.pot .
+	$(BIN)/pybabel -q update -i portal/translations/messages.pot -d portal/translations --ignore-obsolete
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
