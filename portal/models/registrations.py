@@ -43,6 +43,10 @@ class Registration(db.Model):
             postgresql_where=text("status != 'cancelled'"),
         ),
         Index("ix_registration_webinar_status_created", "webinar_id", "status", "created_at"),
+        # Covering indexes for the organiser dashboard's aggregates (migration 0002).
+        Index("ix_registration_webinar_attended_status", "webinar_id", "attended", "status"),
+        Index("ix_registration_sector_status", "sector", "status", "webinar_id"),
+        Index("ix_registration_region_status", "region", "status", "webinar_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
