@@ -130,14 +130,6 @@ TABBABLE_JS = """() => {
   }
 }"""
 
-ACTIVE_JS = """() => {
-  const el = document.activeElement;
-  if (!el || el === document.body) return null;
-  return (el.id ? '#' + el.id + ' ' : '') + el.tagName.toLowerCase() + ' ' +
-    (el.getAttribute('href') || el.getAttribute('name') || '') + ' "' +
-    (el.innerText || el.value || '').trim().slice(0, 40) + '"';
-}"""
-
 #: The focused element's focus indicator, compared with how it looks once blurred.
 FOCUS_RING_JS = """() => {
   const el = document.activeElement;
@@ -154,7 +146,10 @@ FOCUS_RING_JS = """() => {
   el.focus({focusVisible: true});
   const ringed = focused.outline !== 'none' || focused.shadow !== 'none';
   const differs = JSON.stringify(focused) !== JSON.stringify(blurred);
-  return {focusVisible, ringed, differs, focused, blurred};
+  const active = (el.id ? '#' + el.id + ' ' : '') + el.tagName.toLowerCase() + ' ' +
+    (el.getAttribute('href') || el.getAttribute('name') || '') + ' "' +
+    (el.innerText || el.value || '').trim().slice(0, 40) + '"';
+  return {active, focusVisible, ringed, differs, focused, blurred};
 }"""
 
 SCROLL_WIDTH_JS = "() => document.scrollingElement.scrollWidth"

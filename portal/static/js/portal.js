@@ -23,3 +23,11 @@
     button.addEventListener("click", function () { window.print(); });
   });
 })();
+
+// A form sent back with errors: move focus to the error summary so screen readers read it
+// out and keyboard users start from the list of links to the fields.
+(function () {
+  "use strict";
+  var summary = document.querySelector(".error-summary[tabindex='-1']");
+  if (summary) { summary.focus(); }
+})();
