@@ -426,6 +426,20 @@ def test_registration_form_works_with_the_keyboard_alone(site, page):
     assert "/sent" in page.url or "check your email" in page.inner_text("main").lower(), page.inner_text("main")
 
 
+def test_organiser_signs_in_with_the_keyboard_alone(site, page):
+    page.goto(site("/organiser/login"))
+    if page.evaluate("document.activeElement.id") != "email":
+        _tab_to(page, "#email")
+    page.keyboard.type(site.admin_email)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "password"
+    page.keyboard.type(site.admin_password)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.rstrip("/").endswith("/organiser"), page.url
+    assert page.locator("h1").inner_text() != ""
+
+
 # --- small screens ----------------------------------------------------------------------------
 
 NARROW_PAGES = list(PUBLIC_PAGES)
