@@ -93,6 +93,8 @@ def insert_registrations(rows, batch: int = 5000) -> None:
     if chunk:
         db.session.execute(db.insert(Registration), chunk)
     db.session.commit()
+    db.session.execute(db.text("ANALYZE"))  # fresh planner statistics, as autovacuum would give
+    db.session.commit()
 
 
 def build(url: str, registrations: int, webinar_count: int) -> dict:
