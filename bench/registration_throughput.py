@@ -2,51 +2,64 @@
 
 Run: ``make bench`` (or ``.venv/bin/python bench/registration_throughput.py``).
 Builds a throw-away SQLite database with the demo series (``flask demo load
---upcoming``), gives the first upcoming webinar a capacity of 50, serves the
-app on a free loopback port and measures, in one run:
+--upcoming``), gives the first upcoming webinar a capacity (100 by default) and
+no registration window, serves the app with ``gunicorn --workers 2`` (sync
+workers, the default) on a free loopback port, and measures with one client:
 
-* the "hello" route ``GET /healthz`` (one ``SELECT 1``), and
-* ``POST /register/<slug>`` (each client thread fetches its CSRF token once),
+* ``hello``: ``GET /healthz`` (one ``SELECT 1``, a JSON answer);
+* ``register``: ``POST /register/<slug>``, one new email per POST. Each client
+  connection is one visitor session: it GETs the form once for its cookie and
+  CSRF token (not timed), then posts registrations with different emails;
+* ``full``: what one person costs end to end: GET the form, POST it, GET the
+  "check your email" page it redirects to (three requests, counted as one).
 
-then prints both rates, their ratio, and the confirmed count against the capacity
-(overbooking would show as confirmed > capacity). Loops are bounded; nothing
-leaves 127.0.0.1.
+The ratio ``register / hello`` is the figure (target >= 0.30); ``full / hello``
+is printed too. The phases alternate for ``--rounds`` rounds and the median of
+the per-round ratios is reported, so a change in machine load during the run
+moves both sides of a ratio. Each phase has a warm-up (not counted) and a fixed
+duration; every client thread keeps an ``http.client`` connection open for as
+long as the server allows (gunicorn's sync workers close it after each
+response, so the client reconnects; the same for every phase). At the end the
+confirmed count is checked against the capacity and the number of stored
+registrations against the number of successful POSTs. Nothing leaves 127.0.0.1.
 """
 
 from __future__ import annotations
 
 import argparse
-import http.cookiejar
+import http.client
+import http.cookies
+import itertools
 import os
 import re
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
-CAPACITY = 50
+HOST = "127.0.0.1"
+TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
 def free_port() -> int:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((HOST, 0))
         return sock.getsockname()[1]
 
 
 def flask(env: dict, *args: str) -> None:
     subprocess.run([os.path.join(BIN, "flask"), "--app", "portal", *args], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def prepare_database(env: dict, path: str) -> str:
+def prepare_database(env: dict, path: str, capacity: int) -> str:
     flask(env, "db", "upgrade")
     flask(env, "demo", "load", "--upcoming")
     with sqlite3.connect(path) as conn:
@@ -55,108 +68,184 @@ def prepare_database(env: dict, path: str) -> str:
             "ORDER BY starts_at LIMIT 1").fetchone()
         if row is None:
             sys.exit("no upcoming webinar in the demo data")
-        conn.execute("UPDATE webinar SET capacity = ?, registration_opens_at = NULL, "
-                     "registration_closes_at = NULL WHERE slug = ?", (CAPACITY, row[0]))
+        conn.execute("UPDATE webinar SET capacity = ?, waitlist_enabled = 1, registration_opens_at = NULL, "
+                     "registration_closes_at = NULL WHERE slug = ?", (capacity, row[0]))
         conn.execute("DELETE FROM registration WHERE webinar_id = (SELECT id FROM webinar WHERE slug = ?)", row)
     return row[0]
 
 
-def wait_until_up(base: str, server: subprocess.Popen) -> None:
-    for _ in range(200):
+class Client:
+    """One visitor: a keep-alive connection (reopened when the server closes it) and a cookie jar."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.conn: http.client.HTTPConnection | None = None
+        self.cookies: dict[str, str] = {}
+        self.connections = 0
+
+    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str, str]:
+        headers = {"Host": f"{HOST}:{self.port}", "Accept-Language": "en"}
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection(HOST, self.port, timeout=60)
+            self.connections += 1
+        self.conn.request(method, path, body=body, headers=headers)
+        response = self.conn.getresponse()
+        text = response.read().decode("utf-8", "replace")
+        for header in response.headers.get_all("Set-Cookie") or []:
+            for name, morsel in http.cookies.SimpleCookie(header).items():
+                self.cookies[name] = morsel.value
+        if response.will_close:
+            self.conn.close()
+            self.conn = None
+        return response.status, response.headers.get("Location", ""), text
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+
+
+def wait_until_up(port: int, server: subprocess.Popen) -> None:
+    for _ in range(300):
         if server.poll() is not None:
             sys.exit("gunicorn exited early")
         try:
-            urllib.request.urlopen(base + "/healthz", timeout=10)
-            return
-        except OSError:  # URLError, refused, or a read timeout while workers boot
+            client = Client(port)
+            if client.request("GET", "/healthz")[0] == 200:
+                client.close()
+                return
+        except OSError:  # refused, or a read timeout while workers boot
             time.sleep(0.1)
     sys.exit("server did not start")
 
 
-def run_threads(threads: int, per_thread: int, work) -> tuple[float, list[int]]:
-    statuses: list[int] = []
+def run_phase(threads: int, warmup: float, duration: float, setup) -> tuple[float, list[bool], int]:
+    """Every thread repeats ``one()`` until the end; only operations ending inside the timed window count."""
     lock = threading.Lock()
+    counted: list[bool] = []
+    connections = 0
     ready = threading.Barrier(threads + 1)
+    window: list[float] = []
 
     def body(n: int) -> None:
-        do_one = work(n)
+        nonlocal connections
+        client, one = setup(n)
         ready.wait()
-        for i in range(per_thread):
-            status = do_one(i)
-            with lock:
-                statuses.append(status)
+        start, end = window
+        mine: list[bool] = []
+        while time.perf_counter() < end:
+            ok = one()
+            if start <= time.perf_counter() < end:
+                mine.append(ok)
+        client.close()
+        with lock:
+            counted.extend(mine)
+            connections += client.connections
 
-    workers = [threading.Thread(target=body, args=(n,)) for n in range(threads)]
+    workers = [threading.Thread(target=body, args=(n,), daemon=True) for n in range(threads)]
     for worker in workers:
         worker.start()
+    begin = time.perf_counter()
+    window.extend([begin + warmup, begin + warmup + duration])
     ready.wait()
-    started = time.perf_counter()
     for worker in workers:
-        worker.join()
-    return time.perf_counter() - started, statuses
+        worker.join(timeout=warmup + duration + 120)
+    return duration, counted, connections
 
 
-def hello(base: str):
+def hello(port: int):
     def setup(_n: int):
-        def one(_i: int) -> int:
-            with urllib.request.urlopen(base + "/healthz", timeout=30) as response:
-                response.read()
-                return response.status
-        return one
+        client = Client(port)
+        return client, lambda: client.request("GET", "/healthz")[0] == 200
     return setup
 
 
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
+def _new_email(run_id: str, counter) -> dict:
+    n = next(counter)
+    return {"full_name": f"Bench Person {n}", "email": f"bench-{run_id}-{n}@example.org", "sector": "other",
+            "region": "ON", "preferred_language": "en", "consent": "y"}
 
 
-def registration(base: str, slug: str, run_id: str):
-    def setup(n: int):
-        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
-                                             NoRedirect())
-        page = opener.open(f"{base}/register/{slug}", timeout=30).read().decode()
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+def _form_token(client: Client, slug: str) -> str:
+    status, _, page = client.request("GET", f"/register/{slug}")
+    match = TOKEN.search(page)
+    if status != 200 or match is None:
+        raise RuntimeError(f"registration form answered {status}")
+    return match.group(1)
 
-        def one(i: int) -> int:
-            data = urllib.parse.urlencode({
-                "csrf_token": token, "full_name": f"Bench {n}-{i}", "email": f"bench-{run_id}-{n}-{i}@example.org",
-                "sector": "other", "region": "ON", "preferred_language": "en", "consent": "y",
-            }).encode()
-            try:
-                with opener.open(f"{base}/register/{slug}", data=data, timeout=60) as response:
-                    return response.status
-            except urllib.error.HTTPError as error:
-                return error.code
-        return one
+
+def register_posts(port: int, slug: str, run_id: str, counter, posted: list):
+    def setup(_n: int):
+        client = Client(port)
+        token = _form_token(client, slug)  # one visit: cookie and token, not timed
+
+        def one() -> bool:
+            status, location, _ = client.request("POST", f"/register/{slug}",
+                                                 {"csrf_token": token, **_new_email(run_id, counter)})
+            posted.append(status)
+            return status == 302 and "/sent" in location
+        return client, one
+    return setup
+
+
+def register_full(port: int, slug: str, run_id: str, counter, posted: list):
+    def setup(_n: int):
+        client = Client(port)
+
+        def one() -> bool:
+            token = _form_token(client, slug)
+            status, location, _ = client.request("POST", f"/register/{slug}",
+                                                 {"csrf_token": token, **_new_email(run_id, counter)})
+            posted.append(status)
+            if status != 302 or "/sent" not in location:
+                return False
+            return client.request("GET", urllib.parse.urlsplit(location).path)[0] == 200
+        return client, one
     return setup
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--hello-requests", type=int, default=50, help="per thread")
-    parser.add_argument("--registrations", type=int, default=25, help="per thread")
+    parser.add_argument("--threads", type=int, default=8, help="concurrent client connections")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--warmup", type=float, default=1.0, help="seconds, per phase")
+    parser.add_argument("--duration", type=float, default=6.0, help="seconds, per phase")
+    parser.add_argument("--capacity", type=int, default=100)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="portal-bench-") as folder:
         path = os.path.join(folder, "bench.db")
         env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "bench-secret",
                "REGISTRATION_RATE_LIMIT": "100000 per second", "MAIL_SERVER": "",
-               "PORTAL_BASE_URL": "http://127.0.0.1"}
-        slug = prepare_database(env, path)
+               "PORTAL_BASE_URL": f"http://{HOST}", "PORTAL_ENV": "production"}
+        slug = prepare_database(env, path, args.capacity)
         port = free_port()
-        base = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(
-            [os.path.join(BIN, "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
+            [os.path.join(BIN, "gunicorn"), "--workers", "2", "--bind", f"{HOST}:{port}",
              "--log-level", "warning", "portal:create_app()"],
             cwd=ROOT, env=env,
         )
+        run_id, counter, posted = str(int(time.time())), itertools.count(), []
+        rows: list[tuple[float, float, float]] = []
+        failures = 0
         try:
-            wait_until_up(base, server)
-            hello_time, hello_statuses = run_threads(args.threads, args.hello_requests, hello(base))
-            reg_time, reg_statuses = run_threads(args.threads, args.registrations,
-                                                 registration(base, slug, str(int(time.time()))))
+            wait_until_up(port, server)
+            for round_no in range(1, args.rounds + 1):
+                rates = []
+                for name, setup in (("hello", hello(port)),
+                                    ("register", register_posts(port, slug, run_id, counter, posted)),
+                                    ("full", register_full(port, slug, run_id, counter, posted))):
+                    seconds, results, connections = run_phase(args.threads, args.warmup, args.duration, setup)
+                    failures += results.count(False)
+                    rates.append(len(results) / seconds)
+                    print(f"round {round_no} {name:8} {len(results):5} in {seconds:.0f} s = {rates[-1]:7.1f}/s "
+                          f"({connections} connections)", flush=True)
+                rows.append(tuple(rates))
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -165,17 +254,21 @@ def main() -> None:
                 "SELECT status, count(*) FROM registration WHERE webinar_id = "
                 "(SELECT id FROM webinar WHERE slug = ?) GROUP BY status", (slug,)).fetchall())
 
-    hello_rate = len(hello_statuses) / hello_time
-    reg_rate = len(reg_statuses) / reg_time
-    errors = sum(1 for s in hello_statuses if s != 200) + sum(1 for s in reg_statuses if s != 302)
-    confirmed = counts.get("confirmed", 0)
-    print(f"hello  GET /healthz          : {len(hello_statuses)} requests, {hello_rate:7.1f} req/s")
-    print(f"register POST /register/{slug}: {len(reg_statuses)} requests, {reg_rate:7.1f} req/s")
-    print(f"ratio registration / hello   : {reg_rate / hello_rate:.2f} (target >= 0.30)")
-    print(f"confirmed {confirmed} / capacity {CAPACITY}, waitlisted {counts.get('waitlisted', 0)}, "
-          f"error responses {errors}")
-    if confirmed > CAPACITY or errors:
-        sys.exit("FAILED: overbooked or errors")
+    hello_rate = statistics.median(r[0] for r in rows)
+    reg_rate = statistics.median(r[1] for r in rows)
+    full_rate = statistics.median(r[2] for r in rows)
+    ratio = statistics.median(r[1] / r[0] for r in rows)
+    full_ratio = statistics.median(r[2] / r[0] for r in rows)
+    confirmed, stored = counts.get("confirmed", 0), sum(counts.values())
+    accepted = posted.count(302)
+    print(f"median of {len(rows)} rounds, {args.threads} client threads, load average {os.getloadavg()[0]:.1f}")
+    print(f"hello    GET /healthz              : {hello_rate:7.1f} req/s")
+    print(f"register POST /register/{slug}     : {reg_rate:7.1f} req/s   ratio {ratio:.2f} (target >= 0.30)")
+    print(f"full     GET form + POST + GET sent: {full_rate:7.1f} people/s ratio {full_ratio:.2f}")
+    print(f"confirmed {confirmed} / capacity {args.capacity}, waitlisted {counts.get('waitlisted', 0)}, "
+          f"stored {stored} for {accepted} accepted POSTs, failed operations {failures}")
+    if confirmed > args.capacity or failures or stored != accepted or accepted != len(posted):
+        sys.exit("FAILED: overbooked, lost registrations or error responses")
 
 
 if __name__ == "__main__":

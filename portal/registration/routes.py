@@ -98,7 +98,8 @@ def register(slug: str):
         db.session.rollback()
         return page(409, _("%(title)s: %(reason)s", title=refused.availability.webinar.title, reason=refused.message))
     db.session.commit()
-    return redirect(url_for("registration.sent", slug=webinar.slug, n=len(chosen)))
+    # ``slug`` (not ``webinar.slug``): the commit expired the webinar, and reloading it costs a query.
+    return redirect(url_for("registration.sent", slug=slug, n=len(chosen)))
 
 
 def _details_from(form: RegistrationForm) -> registrations.RegistrantDetails:

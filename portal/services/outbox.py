@@ -8,6 +8,7 @@ the ``.eml`` folder, retrying failures with exponential backoff.
 
 from __future__ import annotations
 
+import functools
 import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +18,7 @@ from flask_babel import force_locale
 from jinja2 import TemplateNotFound
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import make_transient_to_detached
 
 from portal.extensions import db
 from portal.models import OutboxMessage, OutboxStatus, Registration, Webinar
@@ -63,6 +65,7 @@ def queue_email(
     webinar: Webinar | None = None,
     dedupe_key: str | None = None,
     ics: bytes | str | None = None,
+    check_first: bool = True,
 ) -> OutboxMessage | None:
     """Add a rendered message to the current transaction (the caller commits).
 
@@ -70,8 +73,11 @@ def queue_email(
     ``language``; ``subject`` may be a lazy string. Returns ``None`` when a
     message with ``dedupe_key`` already exists: that is how "at most once per
     registration and kind" holds, even between two racing transactions.
+    ``check_first=False`` skips the look-up that saves rendering a duplicate,
+    for keys that cannot exist yet (a registration created in this
+    transaction): the INSERT … ON CONFLICT still decides.
     """
-    if dedupe_key and _already_queued(dedupe_key):
+    if dedupe_key and check_first and _already_queued(dedupe_key):
         return None
     with force_locale(language):
         context = {**context, "language": language}
@@ -108,21 +114,27 @@ def _insert_once(values: dict) -> OutboxMessage | None:
     """INSERT … ON CONFLICT DO NOTHING: a duplicate key leaves the caller's transaction intact.
 
     (Chosen over a SAVEPOINT because pysqlite's implicit transactions make a
-    savepoint opened first in a transaction commit on release.)
+    savepoint opened first in a transaction commit on release.) The statement
+    is built once per dialect and the values go as parameters, and the new
+    row is attached to the session from the values it was written with, so a
+    queued message costs one round trip.
     """
     db.session.flush()
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(OutboxMessage.__table__)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(OutboxMessage.__table__.c.id)
-    )
-    new_id = db.session.execute(statement).scalar()
+    statement = _insert_once_statement(db.session.get_bind().dialect.name)
+    new_id = db.session.execute(statement, values).scalar()
     if new_id is None:
         return None
-    return db.session.get(OutboxMessage, new_id)
+    message = OutboxMessage(id=new_id, **values)
+    make_transient_to_detached(message)  # persistent, as if loaded: no SELECT to get it back
+    db.session.add(message)
+    return message
+
+
+@functools.cache
+def _insert_once_statement(dialect: str):
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = OutboxMessage.__table__
+    return insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
 
 
 def _render_optional(template: str, context: dict) -> str | None:

@@ -22,7 +22,8 @@ from flask import current_app
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.extensions import db
 from portal.models import Registration, RegistrationStatus, Sector, Webinar, WebinarStatus
@@ -198,21 +199,32 @@ def _window_state(webinar: Webinar, now: datetime) -> RegistrationState:
 
 
 def lock_webinar(webinar: Webinar) -> Webinar:
-    """Take the webinar's row lock for the rest of the transaction and reload its settings.
+    """Take the webinar's row lock for the rest of the transaction and reload its rule settings.
 
     PostgreSQL: ``SELECT … FOR UPDATE``. SQLite has no row locks: a no-op UPDATE
     makes pysqlite open the transaction and take the database write lock
     before anything is counted; other writers wait (busy timeout) until commit.
+    Either way one statement both locks and reads the settings the rules use
+    (values read after the lock, so a concurrent capacity change is seen);
+    loaded talks and series stay loaded.
     """
-    if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(text("UPDATE webinar SET id = id WHERE id = :id"), {"id": webinar.id})
-    # Refresh only the settings the rules read: loaded talks and series stay loaded.
-    db.session.refresh(webinar, attribute_names=_RULE_COLUMNS, with_for_update=True)
+    row = db.session.execute(_lock_statement(db.session.get_bind().dialect.name), {"id": webinar.id}).one()
+    for name, value in zip(_RULE_COLUMNS, row, strict=True):
+        set_committed_value(webinar, name, value)
     return webinar
 
 
 _RULE_COLUMNS = ["capacity", "waitlist_enabled", "status", "starts_at", "duration_minutes",
                  "registration_opens_at", "registration_closes_at"]
+
+
+def _lock_statement(dialect: str):
+    columns = [Webinar.__table__.c[name] for name in _RULE_COLUMNS]
+    if dialect == "sqlite":
+        # Plain SQL on purpose: a Core update() would fire ``updated_at``'s onupdate.
+        names = ", ".join(_RULE_COLUMNS)
+        return text(f"UPDATE webinar SET id = id WHERE id = :id RETURNING {names}").columns(*columns)
+    return select(*columns).where(Webinar.__table__.c.id == bindparam("id")).with_for_update()
 
 
 def lock_webinars(webinars) -> list[Webinar]:
@@ -281,10 +293,13 @@ def _register_locked(availability: Availability, details: RegistrantDetails, now
     db.session.add(registration)
     db.session.flush()
     registration.token_hash = hash_token(manage_token(registration))
+    # A brand-new registration has no message yet: no look-up before rendering (ON CONFLICT still guards).
     if confirmed:
-        _queue(registration, "confirmation", _l("You are registered: %(title)s", title=webinar.title), ics=calendar)
+        _queue(registration, "confirmation", _l("You are registered: %(title)s", title=webinar.title), ics=calendar,
+               check_first=False)
     else:
-        _queue(registration, "waitlisted", _l("You are on the waiting list: %(title)s", title=webinar.title))
+        _queue(registration, "waitlisted", _l("You are on the waiting list: %(title)s", title=webinar.title),
+               check_first=False)
     return RegistrationOutcome(webinar, registration, Outcome.CONFIRMED if confirmed else Outcome.WAITLISTED)
 
 
@@ -472,7 +487,7 @@ def calendar_file(webinar: Webinar) -> bytes:
 
 
 def _queue(registration: Registration, kind: str, subject, *, dedupe: bool = True, ics: bool | bytes = False,
-           extra: dict | None = None):
+           extra: dict | None = None, check_first: bool = True):
     webinar = registration.webinar
     context = {
         "registration": registration,
@@ -493,6 +508,7 @@ def _queue(registration: Registration, kind: str, subject, *, dedupe: bool = Tru
         webinar=webinar,
         dedupe_key=f"{kind}:{registration.id}" if dedupe else None,
         ics=(calendar_file(webinar) if ics is True else ics) or None,
+        check_first=check_first,
     )
 
 
