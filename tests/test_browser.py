@@ -185,9 +185,9 @@ def browser(site):
 
 
 def _context(browser, **options):
-    """A visitor in Winnipeg, so "your time" differs from the series' Toronto time, as it would for many."""
+    """A visitor in Paris, so "your time" differs from the series' Toronto time, as it would for many."""
     return browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-CA",
-                               timezone_id="America/Winnipeg", **options)
+                               timezone_id="Europe/Paris", **options)
 
 
 @pytest.fixture
