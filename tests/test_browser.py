@@ -185,7 +185,7 @@ def browser(site):
 
 
 def _context(browser, **options):
-    """A visitor in Paris, so "your time" differs from the series' Toronto time, as it would for many."""
+    """A visitor abroad (Paris), so "your time" differs from the series' Toronto time."""
     return browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-CA",
                                timezone_id="Europe/Paris", **options)
 
