@@ -218,12 +218,17 @@ _RULE_COLUMNS = ["capacity", "waitlist_enabled", "status", "starts_at", "duratio
                  "registration_opens_at", "registration_closes_at"]
 
 
+_SQLITE_LOCK = (
+    "UPDATE webinar SET id = id WHERE id = :id RETURNING capacity, waitlist_enabled, status, starts_at, "
+    "duration_minutes, registration_opens_at, registration_closes_at"
+)
+
+
 def _lock_statement(dialect: str):
     columns = [Webinar.__table__.c[name] for name in _RULE_COLUMNS]
     if dialect == "sqlite":
         # Plain SQL on purpose: a Core update() would fire ``updated_at``'s onupdate.
-        names = ", ".join(_RULE_COLUMNS)
-        return text(f"UPDATE webinar SET id = id WHERE id = :id RETURNING {names}").columns(*columns)
+        return text(_SQLITE_LOCK).columns(*columns)
     return select(*columns).where(Webinar.__table__.c.id == bindparam("id")).with_for_update()
 
 
