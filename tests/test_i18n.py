@@ -9,6 +9,8 @@ from pathlib import Path
 
 import flask_babel
 import pytest
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from sqlalchemy import select
@@ -283,3 +285,55 @@ def test_reminder_from_the_command_line_in_french(runner):
     assert french.subject == "Rappel : Atelier"
     assert "Bonjour Élise Tremblay," in french.body_text and FRENCH_DATE.search(french.body_text)
     assert english.subject == "Reminder: Atelier" and "Hello Ed Smith," in english.body_text
+
+
+# --- the catalogue: nothing reaches users untranslated ------------------------------------
+
+REPO = TRANSLATIONS.parent.parent
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2),
+            "lazy_pgettext": ((1, "c"), 2)}
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%%")
+
+
+def french_catalogue():
+    with FRENCH_PO.open("rb") as po:
+        return read_po(po, locale="fr")
+
+
+def strings_in_the_code() -> set:
+    """What `make extract` would find now, read with the same babel.cfg."""
+    with (REPO / "babel.cfg").open() as cfg:
+        method_map, options_map = parse_mapping_cfg(cfg)
+    found = set()
+    for _filename, _lineno, message, _comments, context in extract_from_dir(
+            str(REPO), method_map, options_map, keywords=KEYWORDS):
+        found.add((message[0] if isinstance(message, tuple) else message, context))
+    return found
+
+
+def test_every_string_in_the_code_is_in_the_french_catalogue():
+    catalogue = french_catalogue()
+    missing = sorted(msgid for msgid, context in strings_in_the_code()
+                     if catalogue.get(msgid, context=context) is None)
+    assert not missing, f"{len(missing)} new strings: run `make extract` and translate {missing[:20]}"
+
+
+def test_every_french_message_is_translated_and_checked():
+    untranslated, fuzzy, broken = [], [], []
+    for message in french_catalogue():
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if not all(s and s.strip() for s in strings):
+            untranslated.append(ids[0])
+        if message.fuzzy:
+            fuzzy.append(ids[0])
+        if len(ids) == 1 and sorted(PLACEHOLDER.findall(ids[0])) != sorted(PLACEHOLDER.findall(strings[0])):
+            broken.append(ids[0])
+        if len(ids) > 1 and ({p for s in ids for p in PLACEHOLDER.findall(s)}
+                             != {p for s in strings for p in PLACEHOLDER.findall(s or "")}):
+            broken.append(ids[0])
+    assert not untranslated, f"{len(untranslated)} without French: {untranslated[:20]}"
+    assert not fuzzy, f"{len(fuzzy)} still fuzzy (check, then remove the flag): {fuzzy[:20]}"
+    assert not broken, f"placeholders differ: {sorted(set(broken))[:20]}"
