@@ -8,7 +8,8 @@ database's schema ``public`` is DROPPED and rebuilt: give it a scratch database)
    30 webinars and 100 000 registrations (statuses, sectors, provinces and
    sign-up days spread out, a few hundred feedback responses).
 2. Signs an organiser in through the real login form (Flask test client) and
-   renders, ``--runs`` times each: the overview, the sign-up charts, a
+   renders, ``--runs`` times each: the overview (counts and charts), the
+   overview with one webinar's charts, a
    registrations page (page 10) and a search; prints the median and the SQL
    statement count of each.
 3. Adds a webinar holding 100 000 registrations and, in a fresh subprocess,
@@ -147,8 +148,8 @@ def time_pages(url: str, webinar_id: int, runs: int) -> list[tuple[str, float, f
 
     app = make_app(url)
     pages = [
-        ("overview", "/organiser/"),
-        ("sign-up charts", "/organiser/signups"),
+        ("overview (counts and charts)", "/organiser/"),
+        ("overview, one webinar's charts", f"/organiser/?webinar={webinar_id}"),
         ("registrations page 10", f"/organiser/webinars/{webinar_id}/registrations?page=10"),
         ("search", f"/organiser/webinars/{webinar_id}/registrations?q=person+r1234"),
         ("search, filtered and sorted",

@@ -66,7 +66,6 @@ PUBLIC_PAGES = {
 #: Pages behind the organiser sign-in, visited as an admin.
 ORGANISER_PAGES = {
     "dashboard": "/organiser/",
-    "signups": "/organiser/signups",
     "programme": "/organiser/programme",
     "series-new": "/organiser/series/new",
     "series-edit": "/organiser/series/{series_id}",
@@ -92,7 +91,9 @@ ORGANISER_PAGES = {
 }
 
 #: Routes that are not HTML pages (files, JSON, redirects) or only answer POST.
-NOT_PAGES = re.compile(r"\.(ics|csv|json)$|^/api/|^/healthz$|^/static/|^/language/|^/organiser/logout$")
+NOT_PAGES = re.compile(
+    r"\.(ics|csv|json)$|^/api/|^/healthz$|^/static/|^/language/|^/organiser/logout$|^/organiser/signups$"
+)
 
 
 # --- fixtures -------------------------------------------------------------------------------

@@ -110,7 +110,7 @@ def _session_token_signed_in(client) -> str:
 def test_viewer_reads_dashboards_and_exports(app, client):
     ids = _scene()
     sign_in(client, make_organiser("viewer"))
-    for url in ("/organiser/", "/organiser/signups", "/organiser/programme",
+    for url in ("/organiser/", f"/organiser/?webinar={ids['webinar_id']}", "/organiser/programme",
                 f"/organiser/webinars/{ids['webinar_id']}",
                 f"/organiser/webinars/{ids['webinar_id']}/registrations",
                 f"/organiser/webinars/{ids['webinar_id']}/registrations.csv"):

@@ -68,13 +68,15 @@ def test_overview_counts_each_webinar(app, client, editor):
     assert cells == ["3 / 3", "2", "1", "3", "1"]
 
 
-def test_signup_charts_and_tables(app, client, editor):
+def test_signup_charts_and_tables_on_the_overview(app, client, editor):
     webinar = make_webinar()
     start = now() - timedelta(days=3)
     make_registration(webinar, created_at=start, sector=Sector.EDUCATION, region="ON")
     make_registration(webinar, created_at=start, sector=Sector.EDUCATION, region="QC")
     make_registration(webinar, created_at=start + timedelta(days=2), sector=Sector.PARENT, region="ON")
-    page = get(client, f"/organiser/signups?webinar={webinar.id}").get_data(as_text=True)
+    page = get(client, f"/organiser/?webinar={webinar.id}").get_data(as_text=True)
+    # One page: the counts table and the charts together.
+    assert "Confirmed / capacity" in page and 'id="signups"' in page
     assert "<svg" in page and "<polyline" in page and page.count('<rect class="bar"') >= 3 + 2 + 2
     day0, day1, day2 = ((start + timedelta(days=d)).date().isoformat() for d in range(3))
     # The data table beside the chart: the empty day in between is shown with 0.
@@ -82,8 +84,16 @@ def test_signup_charts_and_tables(app, client, editor):
         assert f'<th scope="row">{day}</th><td class="number">{count}</td><td class="number">{total}</td>' in page
     assert "Education" in page and "Parent" in page
     assert "Ontario" in page and ("Quebec" in page or "Québec" in page)
-    assert get(client, "/organiser/signups?webinar=abc").status_code == 200
-    assert "No sign-ups yet" in get(client, "/organiser/signups?webinar=99999").get_data(as_text=True)
+    assert get(client, "/organiser/?webinar=abc").status_code == 200
+    assert "No sign-ups yet" in get(client, "/organiser/?webinar=99999").get_data(as_text=True)
+
+
+def test_old_signups_address_redirects_to_the_overview_charts(app, client, editor):
+    webinar = make_webinar()
+    response = get(client, f"/organiser/signups?webinar={webinar.id}")
+    assert response.status_code == 301
+    assert response.location == f"/organiser/?webinar={webinar.id}#signups"
+    assert get(client, "/organiser/signups").location == "/organiser/#signups"
 
 
 # ---------------------------------------------------------------- the list
@@ -239,8 +249,7 @@ def test_message_bad_input(app, client, editor):
 
 @pytest.mark.parametrize("path", [
     "/organiser/",
-    "/organiser/signups",
-    "/organiser/signups?webinar={id}",
+    "/organiser/?webinar={id}",
     "/organiser/webinars/{id}/registrations",
     "/organiser/webinars/{id}/registrations?q=person&status=confirmed&sort=name",
     "/organiser/webinars/{id}/checkin?q=person",

@@ -1,4 +1,4 @@
-"""The dashboard: every webinar's figures, and sign-up charts drawn on the server.
+"""The sign-ups overview: every webinar's figures and the sign-up charts, on one page.
 
 Charts are inline SVG computed here (no JavaScript: the CSP forbids inline
 scripts and screen readers get the same numbers as a table).
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import render_template, request
+from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from portal.models.types import utcnow
@@ -27,11 +27,34 @@ def organiser_helpers():
 @bp.get("/")
 @role_required(*READERS)
 def dashboard():
+    """Counts per webinar, then the charts (all webinars, or the one chosen in the form)."""
     rows = figures.overview()
     now = utcnow()
     upcoming = [row for row in rows if row.webinar.ends_at > now]
     past = [row for row in rows if row.webinar.ends_at <= now]
-    return render_template("organiser/dashboard.html", upcoming=list(reversed(upcoming)), past=past)
+    webinar_id = request.args.get("webinar", type=int)
+    days = figures.per_day(webinar_id)
+    return render_template(
+        "organiser/dashboard.html",
+        upcoming=list(reversed(upcoming)),
+        past=past,
+        webinars=[(row.webinar.id, row.webinar.title) for row in rows],
+        webinar_id=webinar_id,
+        days=days,
+        chart=daily_chart(days),
+        sectors=share_bars([(s.value if s else None, n) for s, n in figures.by_sector(webinar_id)],
+                           figures.sector_labels()),
+        regions=share_bars(figures.by_region(webinar_id), figures.region_labels()),
+        width=CHART_WIDTH, height=CHART_HEIGHT, pad=CHART_PAD,
+    )
+
+
+@bp.get("/signups")
+@role_required(*READERS)
+def signups():
+    """The charts had a page of their own once: old bookmarks land on the overview's charts."""
+    webinar_id = request.args.get("webinar", type=int)
+    return redirect(url_for("organiser.dashboard", webinar=webinar_id, _anchor="signups"), 301)
 
 
 @dataclass
@@ -78,21 +101,3 @@ def share_bars(rows: list[tuple[str | None, int]], labels: dict | None = None) -
     unknown = _("Not given")
     return [((labels or {}).get(value, value) if value else unknown, n, round(100 * n / largest, 1))
             for value, n in rows]
-
-
-@bp.get("/signups")
-@role_required(*READERS)
-def signups():
-    webinar_id = request.args.get("webinar", type=int)
-    days = figures.per_day(webinar_id)
-    return render_template(
-        "organiser/signups.html",
-        webinars=figures.webinars_for_filter(),
-        webinar_id=webinar_id,
-        days=days,
-        chart=daily_chart(days),
-        sectors=share_bars([(s.value if s else None, n) for s, n in figures.by_sector(webinar_id)],
-                           figures.sector_labels()),
-        regions=share_bars(figures.by_region(webinar_id), figures.region_labels()),
-        width=CHART_WIDTH, height=CHART_HEIGHT, pad=CHART_PAD,
-    )

@@ -13,7 +13,7 @@ from sqlalchemy import func
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
-from portal.models import FeedbackResponse, Registration, RegistrationStatus, Sector, Series, Webinar
+from portal.models import FeedbackResponse, Registration, RegistrationStatus, Sector, Webinar
 
 
 @dataclass
@@ -122,12 +122,6 @@ def by_sector(webinar_id: int | None = None):
 
 def by_region(webinar_id: int | None = None):
     return by_column(Registration.region, webinar_id)
-
-
-def webinars_for_filter() -> list[tuple[int, str, Series]]:
-    return db.session.execute(
-        db.select(Webinar.id, Webinar.title).order_by(Webinar.starts_at.desc())
-    ).all()
 
 
 def sector_labels() -> dict[str, str]:
