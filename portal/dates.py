@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date, format_datetime, format_time, get_timezone_name
 from flask_babel import get_locale
 
@@ -29,7 +30,13 @@ def zone_label(moment: datetime, zone: ZoneInfo) -> str:
 
 
 def full_datetime(moment: datetime, zone: ZoneInfo) -> str:
-    return format_datetime(moment, "long", tzinfo=zone, locale=_locale())
+    """'December 2, 2022, 1:00 PM EST': the locale's long date, its short time (nobody
+    schedules to the second) and the zone's abbreviation."""
+    locale = Locale.parse(_locale())
+    pattern = str(locale.datetime_formats["long"]).format(
+        f"{locale.time_formats['short'].pattern} z", locale.date_formats["long"].pattern
+    )
+    return format_datetime(moment, pattern, tzinfo=zone, locale=locale)
 
 
 def iso(moment: datetime) -> str:

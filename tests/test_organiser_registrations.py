@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask_babel import force_locale
 
+from portal import dates
 from portal.extensions import db
 from portal.models import (
     AuditEvent,
@@ -94,6 +97,16 @@ def test_old_signups_address_redirects_to_the_overview_charts(app, client, edito
     assert response.status_code == 301
     assert response.location == f"/organiser/?webinar={webinar.id}#signups"
     assert get(client, "/organiser/signups").location == "/organiser/#signups"
+
+
+def test_organiser_pages_show_times_without_seconds(app, client, editor):
+    webinar = make_webinar(title="Timed webinar", starts_at=datetime(2030, 12, 6, 18, tzinfo=UTC))
+    for path in ("/organiser/", "/organiser/programme", f"/organiser/webinars/{webinar.id}"):
+        page = get(client, path).get_data(as_text=True)
+        assert "December 6, 2030, 1:00\u202fPM EST" in page, path  # CLDR: narrow no-break space
+        assert not re.search(r"\b\d{1,2}:\d\d:\d\d\b", page), (path, re.findall(r".{40}\d:\d\d:\d\d.{10}", page))
+    with force_locale("fr"):
+        assert dates.full_datetime(webinar.starts_at, webinar.series.zone) == "6 décembre 2030, 13:00 HNE"
 
 
 # ---------------------------------------------------------------- the list
