@@ -340,6 +340,18 @@ def test_every_html_route_is_checked(live_app):
     assert not missing, f"pages not checked by axe-core: {missing}"
 
 
+# --- layout -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["webinar", "presenter"])
+def test_breadcrumb_lines_up_with_the_page_content(name, site, page):
+    """Pico pulls the first list of any <nav> out by its link padding; the breadcrumb must not follow."""
+    page.goto(site(site.path(PUBLIC_PAGES[name])))
+    crumb = page.locator(".breadcrumb a").first.bounding_box()
+    heading = page.locator("main h1").first.bounding_box()
+    assert abs(crumb["x"] - heading["x"]) < 1, f"breadcrumb at x={crumb['x']}, heading at x={heading['x']}"
+
+
 # --- keyboard ---------------------------------------------------------------------------------
 
 
