@@ -1,7 +1,9 @@
 """The 2022–2023 series exactly as the seed document states it, as Python data.
 
 Source: ``shared/seed/webinar-series-2022-2023.txt``. Every string below is
-copied from that document; nothing is added. Where the document is silent
+copied from that document; nothing is added (one sentence is left out: the
+summary's "The objectives of these webinars were to:", which introduces a list the
+document never gives). Where the document is silent
 (times of day, duration, language, bios, acronyms, websites, abstracts, the
 discussion highlights, the list of objectives) the field stays empty, except
 the two assumptions the portal needs to place a session on a calendar:
@@ -227,11 +229,12 @@ SERIES = SeriesFact(
         "Sexual Exploitation on the Internet, launched in 2004, and works in collaboration with "
         "Justice Canada, the Royal Canadian Mounted Police and the Canadian Centre for Child Protection.",
         "In 2022-2023, Public Safety hosted a three-part webinar series on combatting online child "
-        "sexual exploitation. The objectives of these webinars were to:",
+        "sexual exploitation.",
         "This report provides a summary of the webinar 2023 series titled "
         "\u201cCombatting Online Child Sexual Exploitation.\u201d",
     )),
-    # "The objectives of these webinars were to:" is followed by nothing in the seed.
+    # The seed's summary goes on "The objectives of these webinars were to:" and lists
+    # nothing: that sentence introduces the objectives, so it is left out with them.
     objectives=(),
     key_themes=(
         ThemeFact(
