@@ -25,7 +25,6 @@ from portal.registration.forms import (
     RegistrationForm,
     SelectChoice,
 )
-from portal.services import programme as queries
 from portal.services import registration as registrations
 
 
@@ -45,7 +44,7 @@ def registration_helpers():
 
 
 def _public_webinar_or_404(slug: str) -> Webinar:
-    webinar = queries.public_webinar(slug)
+    webinar = registrations.registration_webinar(slug)
     if webinar is None:
         abort(404)
     return webinar

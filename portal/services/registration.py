@@ -23,12 +23,25 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import contains_eager, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.extensions import db
-from portal.models import Registration, RegistrationStatus, Sector, Webinar, WebinarStatus
+from portal.models import (
+    Presentation,
+    Presenter,
+    PresenterRole,
+    Registration,
+    RegistrationStatus,
+    Sector,
+    Series,
+    Webinar,
+    WebinarStatus,
+)
 from portal.models.types import utcnow
 from portal.services.outbox import queue_email
+from portal.services.programme import plausible_slug
 from portal.services.tokens import hash_token, looks_like_token, new_token, token_matches
 from portal.web import absolute_url
 
@@ -193,6 +206,22 @@ def _window_state(webinar: Webinar, now: datetime) -> RegistrationState:
     if webinar.registration_closes_at and now >= webinar.registration_closes_at:
         return RegistrationState.CLOSED
     return RegistrationState.OPEN
+
+
+def registration_webinar(slug: str) -> Webinar | None:
+    """The public webinar behind a registration form, with its series but not its talks.
+
+    The form pages never show the talks and the calendar file is cached (see
+    ``calendar_file``), so loading the talk graph here would be wasted work on
+    every registration.
+    """
+    if not plausible_slug(slug):
+        return None
+    return db.session.scalars(
+        select(Webinar).join(Webinar.series)
+        .where(Webinar.slug == slug, Webinar.status != WebinarStatus.DRAFT, Series.published.is_(True))
+        .options(contains_eager(Webinar.series))
+    ).first()
 
 
 # --- locking --------------------------------------------------------------------------
@@ -470,25 +499,65 @@ _CALENDAR_CACHE_SIZE = 64
 
 
 def calendar_file(webinar: Webinar) -> bytes:
-    """The webinar's .ics, kept per process until the webinar (or the language) changes.
+    """The webinar's .ics, kept per process until the webinar, its talks (or the language) change.
 
-    Every confirmation carries it, and building it is a good share of a
-    registration's cost; the key holds everything the file depends on.
+    Every confirmation carries it, and building it (and loading the talks,
+    presenters and roles it lists) is a good share of a registration's cost.
+    The key holds everything the file depends on: the webinar's and series'
+    columns and the talks' text, read from the loaded objects when the caller
+    has them, otherwise with one Core query (no ORM graph) — only a miss loads
+    the graph.
     """
     from flask_babel import get_locale
 
     from portal.services.calendar import webinar_calendar  # written by the calendar feature
 
-    talks = tuple((p.id, p.title, tuple(person.id for person in p.presenters)) for p in webinar.presentations)
-    key = (webinar.id, webinar.updated_at, webinar.schedule_version, str(webinar.status), talks,
-           str(get_locale()), current_app.config["PORTAL_BASE_URL"])
+    talks = _talks_key(webinar)
+    key = (_row_key(webinar), _row_key(webinar.series), talks, str(get_locale()),
+           current_app.config["PORTAL_BASE_URL"])
     cached = _CALENDAR_CACHE.get(key)
     if cached is None:
         if len(_CALENDAR_CACHE) >= _CALENDAR_CACHE_SIZE:
             _CALENDAR_CACHE.clear()
+        _load_talks(webinar)
         cached = _CALENDAR_CACHE[key] = webinar_calendar(webinar)
     return cached
 
+
+def _row_key(instance) -> tuple:
+    """Every column value of a loaded row: any change to it (ORM or Core) gives a new key."""
+    return (type(instance).__name__, *(getattr(instance, c.key) for c in instance.__table__.columns))
+
+
+def _talks_key(webinar: Webinar) -> tuple:
+    if "presentations" not in sa_inspect(webinar).unloaded:
+        return ("orm", tuple(
+            (p.id, p.title, tuple((person.id, person.display_name, tuple(str(r) for r in person.roles))
+                                  for person in p.presenters))
+            for p in webinar.presentations))
+    return ("sql", tuple(db.session.execute(_TALKS_KEY, {"id": webinar.id}).tuples()))
+
+
+_TALKS_KEY = text(
+    "SELECT p.id, p.position, p.title, pr.id, pp.position, pr.name, pr.honorific, pr.post_nominals, "
+    "r.id, r.position, r.title, r.unit, o.name "
+    "FROM presentation p "
+    "LEFT JOIN presentation_presenter pp ON pp.presentation_id = p.id "
+    "LEFT JOIN presenter pr ON pr.id = pp.presenter_id "
+    "LEFT JOIN presenter_role r ON r.presenter_id = pr.id "
+    "LEFT JOIN organisation o ON o.id = r.organisation_id "
+    "WHERE p.webinar_id = :id ORDER BY p.position, p.id, pp.position, pr.id, r.position, r.id"
+)
+
+
+def _load_talks(webinar: Webinar) -> None:
+    """Only on a cache miss: the talks, presenters, roles and organisations in a few queries."""
+    if "presentations" in sa_inspect(webinar).unloaded:
+        db.session.scalars(
+            select(Webinar).where(Webinar.id == webinar.id).options(
+                selectinload(Webinar.presentations).selectinload(Presentation.presenters)
+                .selectinload(Presenter.roles).joinedload(PresenterRole.organisation))
+        ).one()
 
 
 def _queue(registration: Registration, kind: str, subject, *, dedupe: bool = True, ics: bool | bytes = False,
