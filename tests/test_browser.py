@@ -7,10 +7,8 @@ the ``app`` fixture does after every other test.
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from werkzeug.exceptions import MethodNotAllowed, NotFound
@@ -37,7 +35,6 @@ from tests.factories import make_presentation, make_registration, make_series, m
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 ADMIN_PASSWORD = "correct horse battery staple 42"
 
 #: Every page a visitor can reach, by name: a path template filled from the loaded data.
@@ -465,31 +462,3 @@ def test_organiser_signs_in_with_the_keyboard_alone(site, page):
         page.keyboard.press("Enter")
     assert page.url.rstrip("/").endswith("/organiser"), page.url
     assert page.locator("h1").inner_text() != ""
-
-
-# --- screenshots for the README -----------------------------------------------------------------
-
-SCREENSHOT_PAGES = {
-    "home": "/",
-    "webinar": "/webinars/{webinar_slug}",
-    "series-report": "/series/{series_slug}/report",
-    "registration-form": "/register/{webinar_slug}",
-}
-
-
-def test_screenshots_for_the_readme(site, browser, organiser_page):
-    """Refreshed on request only: the demo's dates move with today, so every run would change the PNGs."""
-    if not os.environ.get("UPDATE_SCREENSHOTS"):
-        pytest.skip("set UPDATE_SCREENSHOTS=1 to refresh docs/screenshots/")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    context = _context(browser)
-    try:
-        page = context.new_page()
-        for name, path in SCREENSHOT_PAGES.items():
-            page.goto(site(site.path(path)))
-            page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
-    finally:
-        context.close()
-    organiser_page.goto(site("/organiser/"))
-    organiser_page.screenshot(path=str(SCREENSHOTS / "organiser-dashboard.png"))
-    assert all((SCREENSHOTS / f"{name}.png").stat().st_size > 10_000 for name in SCREENSHOT_PAGES)
