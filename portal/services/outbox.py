@@ -66,6 +66,7 @@ def queue_email(
     dedupe_key: str | None = None,
     ics: bytes | str | None = None,
     check_first: bool = True,
+    rendered: RenderedMessage | None = None,
 ) -> OutboxMessage | None:
     """Add a rendered message to the current transaction (the caller commits).
 
@@ -75,21 +76,20 @@ def queue_email(
     registration and kind" holds, even between two racing transactions.
     ``check_first=False`` skips the look-up that saves rendering a duplicate,
     for keys that cannot exist yet (a registration created in this
-    transaction): the INSERT … ON CONFLICT still decides.
+    transaction): the INSERT … ON CONFLICT still decides. A caller that
+    already has the message (``rendered``, from ``render_message``) skips the
+    rendering.
     """
     if dedupe_key and check_first and _already_queued(dedupe_key):
         return None
-    with force_locale(language):
-        context = {**context, "language": language}
-        body_text = render_template(f"email/{template}.txt", **context)
-        body_html = _render_optional(f"email/{template}.html", context)
-        subject_text = " ".join(str(subject).split())[:300]
+    if rendered is None:
+        rendered = render_message(template, context, language, subject)
     values = {
         "kind": kind,
         "recipient": recipient,
-        "subject": subject_text,
-        "body_text": body_text,
-        "body_html": body_html,
+        "subject": rendered.subject,
+        "body_text": rendered.text,
+        "body_html": rendered.html,
         "ics": ics.decode("utf-8") if isinstance(ics, bytes) else ics,
         "registration_id": registration.id if registration is not None else None,
         "webinar_id": webinar.id if webinar is not None else None,
@@ -104,6 +104,24 @@ def queue_email(
         db.session.add(message)
         return message
     return _insert_once(values)
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    subject: str
+    text: str
+    html: str | None
+
+
+def render_message(template: str, context: dict, language: str, subject) -> RenderedMessage:
+    """``templates/email/<template>.txt`` (and ``.html`` when present) and the subject, in ``language``."""
+    with force_locale(language):
+        context = {**context, "language": language}
+        return RenderedMessage(
+            subject=" ".join(str(subject).split())[:300],
+            text=render_template(f"email/{template}.txt", **context),
+            html=_render_optional(f"email/{template}.html", context),
+        )
 
 
 def _already_queued(dedupe_key: str) -> bool:

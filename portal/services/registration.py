@@ -15,9 +15,11 @@ import base64
 import enum
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import markupsafe
 from flask import current_app
 from flask_babel import format_datetime
 from flask_babel import gettext as _
@@ -40,7 +42,7 @@ from portal.models import (
     WebinarStatus,
 )
 from portal.models.types import utcnow
-from portal.services.outbox import queue_email
+from portal.services.outbox import RenderedMessage, queue_email, render_message
 from portal.services.programme import plausible_slug
 from portal.services.tokens import hash_token, looks_like_token, new_token, token_matches
 from portal.web import absolute_url
@@ -563,27 +565,101 @@ def _load_talks(webinar: Webinar) -> None:
 def _queue(registration: Registration, kind: str, subject, *, dedupe: bool = True, ics: bool | bytes = False,
            extra: dict | None = None, check_first: bool = True):
     webinar = registration.webinar
-    context = {
-        "registration": registration,
-        "webinar": webinar,
-        "manage_url": manage_url(registration),
-        "webinar_url": absolute_url("public.webinar", slug=webinar.slug),
-        "calendar_url": absolute_url("public.webinar_ics", slug=webinar.slug),
-        **(extra or {}),
-    }
+    language = registration.preferred_language or "en"
     return queue_email(
         kind=kind,
         recipient=registration.email,
         subject=subject,
         template=kind,
-        context=context,
-        language=registration.preferred_language or "en",
+        context={},
+        language=language,
         registration=registration,
         webinar=webinar,
         dedupe_key=f"{kind}:{registration.id}" if dedupe else None,
         ics=(calendar_file(webinar) if ics is True else ics) or None,
         check_first=check_first,
+        rendered=_message(kind, subject, registration, language, extra or {}),
     )
+
+
+# A message is rendered once per kind, language and webinar state, with these two
+# markers in place of what differs per person, then the person's values are put
+# in. The email templates may use ``registration.full_name`` and ``manage_url``
+# as text only; touching any other registration attribute makes that message
+# render in full every time (``_SharedOnly``), and so does a marker a filter
+# altered. Private-use characters: the form refuses them in names.
+_NAME, _LINK = "\ue000name\ue001", "\ue000link\ue001"
+_MARKERS = re.compile("\ue000(?:name|link)\ue001")
+_MESSAGE_CACHE_SIZE = 256
+_RENDER_EVERY_TIME = object()
+
+
+class _NotShared(Exception):
+    """A template read something of the registration other than its name."""
+
+
+class _SharedOnly:
+    """Stands in for the registration while a message is rendered for everybody."""
+
+    full_name = _NAME
+
+    def __getattr__(self, name: str):
+        raise _NotShared(name)
+
+
+def _message(kind: str, subject, registration: Registration, language: str, extra: dict) -> RenderedMessage:
+    webinar = registration.webinar
+    key = (kind, language, _lazy_key(subject), _row_key(webinar), _row_key(webinar.series),
+           tuple(sorted(extra.items())), current_app.config["PORTAL_BASE_URL"],
+           current_app.config["JOIN_LINK_LEAD_MINUTES"])
+    cache = current_app.extensions.setdefault("registration_messages", {})
+    shared = cache.get(key)
+    if shared is None:
+        if len(cache) >= _MESSAGE_CACHE_SIZE:
+            cache.clear()
+        shared = cache[key] = _render_shared(kind, subject, webinar, language, extra)
+    personal = {"name": registration.full_name, "url": manage_url(registration)}
+    if shared is _RENDER_EVERY_TIME:
+        return render_message(kind, _context(registration, webinar, personal["url"], extra), language, subject)
+    return RenderedMessage(
+        subject=shared.subject,
+        text=_fill(shared.text, personal, escape=False),
+        html=None if shared.html is None else _fill(shared.html, personal, escape=True),
+    )
+
+
+def _render_shared(kind: str, subject, webinar: Webinar, language: str, extra: dict):
+    try:
+        shared = render_message(kind, _context(_SharedOnly(), webinar, _LINK, extra), language, subject)
+    except _NotShared:
+        return _RENDER_EVERY_TIME
+    for body in (shared.text, shared.html or ""):
+        if "\ue000" in _MARKERS.sub("", body) or "\ue001" in _MARKERS.sub("", body):
+            return _RENDER_EVERY_TIME
+    return shared
+
+
+def _fill(body: str, personal: dict, escape: bool) -> str:
+    name, url = str(personal["name"]), personal["url"]
+    if escape:
+        name, url = str(markupsafe.escape(name)), str(markupsafe.escape(url))
+    return _MARKERS.sub(lambda m: name if m.group(0) == _NAME else url, body)
+
+
+def _lazy_key(subject) -> tuple:
+    """A lazy subject by what it is made of (its text depends on the language being rendered)."""
+    return (getattr(subject, "_args", str(subject)), tuple(sorted(getattr(subject, "_kwargs", {}).items())))
+
+
+def _context(registration, webinar: Webinar, link: str, extra: dict) -> dict:
+    return {
+        "registration": registration,
+        "webinar": webinar,
+        "manage_url": link,
+        "webinar_url": absolute_url("public.webinar", slug=webinar.slug),
+        "calendar_url": absolute_url("public.webinar_ics", slug=webinar.slug),
+        **extra,
+    }
 
 
 def queue_reminder(registration: Registration) -> bool:
