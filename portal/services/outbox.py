@@ -9,6 +9,7 @@ the ``.eml`` folder, retrying failures with exponential backoff.
 from __future__ import annotations
 
 import functools
+import re
 import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,8 +17,7 @@ from datetime import datetime, timedelta
 from flask import current_app, render_template
 from flask_babel import force_locale
 from jinja2 import TemplateNotFound
-from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import make_transient_to_detached
 
 from portal.extensions import db
@@ -148,11 +148,26 @@ def _insert_once(values: dict) -> OutboxMessage | None:
     return message
 
 
+#: Plain SQL, the same on SQLite and PostgreSQL, for the columns ``queue_email`` fills.
+_INSERT_ONCE = (
+    "INSERT INTO outbox_message (kind, recipient, subject, body_text, body_html, ics, registration_id, "
+    "webinar_id, dedupe_key, status, attempts, next_attempt_at, created_at) "
+    "VALUES (:kind, :recipient, :subject, :body_text, :body_html, :ics, :registration_id, "
+    ":webinar_id, :dedupe_key, :status, :attempts, :next_attempt_at, :created_at) "
+    "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
+)
+
+
 @functools.cache
 def _insert_once_statement(dialect: str):
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    """A ``text()`` with the columns' types as its parameters (enum and UTC date handling kept).
+
+    SQLAlchemy cannot cache the compiled form of ``insert().on_conflict_do_nothing()``,
+    so that construct was compiled again for every message; this compiles once.
+    """
     table = OutboxMessage.__table__
-    return insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
+    names = re.findall(r":(\w+)", _INSERT_ONCE)
+    return text(_INSERT_ONCE).bindparams(*(bindparam(n, type_=table.c[n].type) for n in names)).columns(table.c.id)
 
 
 def _render_optional(template: str, context: dict) -> str | None:
