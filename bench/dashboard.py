@@ -94,8 +94,21 @@ def insert_registrations(rows, batch: int = 5000) -> None:
     if chunk:
         db.session.execute(db.insert(Registration), chunk)
     db.session.commit()
-    db.session.execute(db.text("ANALYZE"))  # fresh planner statistics, as autovacuum would give
-    db.session.commit()
+    settle(db.engine)
+
+
+def settle(engine) -> None:
+    """Bring a freshly bulk-loaded database to its steady state, as autovacuum would.
+
+    PostgreSQL: ``VACUUM ANALYZE`` sets hint bits and the visibility map (without it an
+    index-only scan still visits every heap page) and gathers planner statistics.
+    SQLite: ``ANALYZE`` fills ``sqlite_stat1`` so the planner can choose among indexes.
+    """
+    import sqlalchemy as sa
+
+    command = "VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text(command))
 
 
 def build(url: str, registrations: int, webinar_count: int) -> dict:
@@ -180,6 +193,40 @@ def time_pages(url: str, webinar_id: int, runs: int) -> list[tuple[str, float, f
     return results
 
 
+def explain_overview(url: str, webinar_id: int | None) -> None:
+    """Prints the plan and actual time of each statement the overview issues."""
+    import sqlalchemy as sa
+
+    from portal.extensions import db
+
+    app = make_app(url)
+    path = "/organiser/" + (f"?webinar={webinar_id}" if webinar_id else "")
+    with app.app_context():
+        client = signed_in_client(app)
+        seen = []
+
+        def keep(_conn, _cursor, statement, parameters, _context, _many):
+            seen.append((statement, parameters))
+
+        sa.event.listen(db.engine, "before_cursor_execute", keep)
+        client.get(path)
+        sa.event.remove(db.engine, "before_cursor_execute", keep)
+        postgres = db.engine.dialect.name == "postgresql"
+        prefix = "EXPLAIN (ANALYZE, BUFFERS) " if postgres else "EXPLAIN QUERY PLAN "
+        print(f"\nplans of {path}:")
+        with db.engine.connect() as conn:
+            for statement, parameters in seen:
+                if "registration" not in statement and "feedback" not in statement:
+                    continue
+                print("  " + " ".join(statement.split())[:300])
+                began = time.perf_counter()
+                conn.exec_driver_sql(statement, parameters).all()
+                took = (time.perf_counter() - began) * 1000
+                for row in conn.exec_driver_sql(prefix + statement, parameters):
+                    print("    " + " | ".join(str(v) for v in row))
+                print(f"    (run alone: {took:.1f} ms)")
+
+
 def add_csv_webinar(url: str, rows: int) -> int:
     from portal.extensions import db
     from portal.models import Series, Webinar, WebinarStatus
@@ -229,6 +276,8 @@ def main() -> None:
     parser.add_argument("--webinars", type=int, default=30)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--csv-rows", type=int, default=100_000)
+    parser.add_argument("--explain", action="store_true", help="print each overview aggregate's plan")
+    parser.add_argument("--skip-csv", action="store_true")
     parser.add_argument("--measure-csv", type=int, help=argparse.SUPPRESS)  # the subprocess
     args = parser.parse_args()
     os.makedirs(os.path.join(ROOT, "bench", "out"), exist_ok=True)
@@ -238,10 +287,16 @@ def main() -> None:
 
     print(f"database: {args.database_url.split('@')[-1]}")
     scene = build(args.database_url, args.registrations, args.webinars)
-    print(f"\nmedian of {args.runs} renders (test client, in process):")
+    print(f"\nmedian of {args.runs} renders (test client, in process), load average "
+          f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}:")
     print(f"  {'page':<30} {'wall':>8}    {'CPU (this process)':>18}")
     for label, median, cpu, statements in time_pages(args.database_url, scene["webinar_id"], args.runs):
         print(f"  {label:<30} {median:8.1f} ms {cpu:8.1f} ms   {statements:3d} SQL statements")
+    if args.explain:
+        explain_overview(args.database_url, None)
+        explain_overview(args.database_url, scene["webinar_id"])
+    if args.skip_csv:
+        return
     webinar_id = add_csv_webinar(args.database_url, args.csv_rows)
     output = subprocess.run([sys.executable, __file__, "--database-url", args.database_url,
                              "--measure-csv", str(webinar_id)], check=True, capture_output=True, text=True)
