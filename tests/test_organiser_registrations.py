@@ -91,6 +91,46 @@ def test_signup_charts_and_tables_on_the_overview(app, client, editor):
     assert "No sign-ups yet" in get(client, "/organiser/?webinar=99999").get_data(as_text=True)
 
 
+def test_overview_figures_are_exact_on_either_database(app):
+    """The aggregates read indexes (day expression, column order): same answers on SQLite and PostgreSQL.
+
+    Run with TEST_DATABASE_URL for PostgreSQL; the expected values are the same.
+    """
+    from zoneinfo import ZoneInfo
+
+    from portal.services import signups
+
+    first, second = make_webinar(), make_webinar()
+    day = datetime(2030, 3, 9, tzinfo=UTC)
+    toronto = ZoneInfo("America/Toronto")
+    scene = [  # (webinar, created_at, status, attended, sector, region)
+        (first, day + timedelta(hours=23, minutes=59, seconds=59, microseconds=999_999),
+         RegistrationStatus.CONFIRMED, True, Sector.EDUCATION, "ON"),
+        (first, day + timedelta(days=1), RegistrationStatus.CONFIRMED, False, Sector.EDUCATION, "QC"),
+        # 21:30 in Toronto on the 10th is 01:30 UTC on the 11th: days are UTC days.
+        (second, datetime(2030, 3, 10, 21, 30, tzinfo=toronto), RegistrationStatus.WAITLISTED, False, None, None),
+        (second, day + timedelta(days=3, hours=12), RegistrationStatus.CANCELLED, False, Sector.PARENT, "ON"),
+        (second, day + timedelta(days=3, hours=13), RegistrationStatus.CONFIRMED, True, Sector.PARENT, "ON"),
+    ]
+    for webinar, created_at, status, attended, sector, region in scene:
+        make_registration(webinar, created_at=created_at, status=status, attended=attended, sector=sector,
+                          region=region)
+    db.session.add(FeedbackResponse(webinar_id=second.id, overall_rating=4))
+    db.session.commit()
+
+    counts = signups.webinar_counts()
+    assert counts[first.id] == signups.Counts(confirmed=2, attended=1)
+    assert counts[second.id] == signups.Counts(confirmed=1, waitlisted=1, cancelled=1, attended=1, feedback=1)
+    d = day.date()
+    assert signups.per_day() == [(d, 1, 1), (d + timedelta(days=1), 1, 2), (d + timedelta(days=2), 1, 3),
+                                 (d + timedelta(days=3), 2, 5)]
+    assert signups.per_day(second.id) == [(d + timedelta(days=2), 1, 1), (d + timedelta(days=3), 2, 3)]
+    # Cancelled registrations left out; ties by name, "not given" last.
+    assert signups.by_sector() == [(Sector.EDUCATION, 2), (Sector.PARENT, 1), (None, 1)]
+    assert signups.by_region() == [("ON", 2), ("QC", 1), (None, 1)]
+    assert signups.by_region(first.id) == [("ON", 1), ("QC", 1)]
+
+
 def test_old_signups_address_redirects_to_the_overview_charts(app, client, editor):
     webinar = make_webinar()
     response = get(client, f"/organiser/signups?webinar={webinar.id}")

@@ -114,7 +114,7 @@ def by_column(column, webinar_id: int | None = None) -> list[tuple[str | None, i
         db.select(column, func.count())
         .where(Registration.status != RegistrationStatus.CANCELLED)
         .group_by(column)
-        .order_by(func.count().desc(), column)
+        .order_by(func.count().desc(), column.asc().nulls_last())  # NULL sorts first on SQLite, last on PostgreSQL
     )
     return [(value, n) for value, n in db.session.execute(_scoped(statement, webinar_id))]
 
