@@ -156,11 +156,21 @@ class RegistrationOutcome:
 
 
 def confirmed_count(webinar: Webinar) -> int:
-    return db.session.scalar(
-        select(func.count(Registration.id)).where(
-            Registration.webinar_id == webinar.id, Registration.status == RegistrationStatus.CONFIRMED
-        )
-    ) or 0
+    return db.session.execute(_CONFIRMED_COUNT, {"webinar_id": webinar.id}).scalar() or 0
+
+
+# Core statements built once (on table columns, so no ORM compile step): they run on every registration.
+_CONFIRMED_COUNT = (
+    select(func.count()).select_from(Registration.__table__)
+    .where(Registration.__table__.c.webinar_id == bindparam("webinar_id"),
+           Registration.__table__.c.status == RegistrationStatus.CONFIRMED)
+)
+_ACTIVE_REGISTRATION_ID = (
+    select(Registration.__table__.c.id)
+    .where(Registration.__table__.c.webinar_id == bindparam("webinar_id"),
+           Registration.__table__.c.email_normalised == bindparam("email"),
+           Registration.__table__.c.status != RegistrationStatus.CANCELLED)
+)
 
 
 def seats_left(webinar: Webinar) -> int | None:
@@ -371,13 +381,9 @@ _SET_TOKEN_HASH = (
 
 
 def active_registration(webinar: Webinar, email_normalised: str) -> Registration | None:
-    return db.session.scalar(
-        select(Registration).where(
-            Registration.webinar_id == webinar.id,
-            Registration.email_normalised == email_normalised,
-            Registration.status != RegistrationStatus.CANCELLED,
-        )
-    )
+    """Usually nobody: a bare id look-up first, the object only when there is one."""
+    found = db.session.execute(_ACTIVE_REGISTRATION_ID, {"webinar_id": webinar.id, "email": email_normalised}).scalar()
+    return None if found is None else db.session.get(Registration, found)
 
 
 # --- cancelling and the waiting list -----------------------------------------------
