@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app portal
 
-.PHONY: run test install translations lint bench clean
+.PHONY: run test install translations lint bench readme clean
 
 run: install
 	$(FLASK) db upgrade
@@ -38,6 +38,12 @@ lint: $(VENV)/.installed
 
 bench: install
 	$(BIN)/python bench/registration_throughput.py
+
+# README.md is assembled from one part per area; edit the parts, then run this.
+README_PARTS := 00-intro 10-configuration 20-commands demo public api registration organiser \
+	feedback translations 80-development browser-tests 90-deployment
+readme:
+	for part in $(README_PARTS); do cat docs/readme/$$part.md; echo; done > README.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache
