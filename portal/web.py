@@ -112,6 +112,13 @@ def init_app(app: Flask) -> None:
             response.headers["Cache-Control"] = "no-store"
         return response
 
+    # Stored codes (statuses, audit actions) are shown through this one filter, in the reader's
+    # language. Imported here: labels reuses the registration form's words, and that package
+    # imports this module.
+    from portal import labels
+
+    app.add_template_filter(labels.label, "label")
+
     @app.context_processor
     def template_helpers():
         return {

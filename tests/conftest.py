@@ -11,6 +11,7 @@ import os
 import re
 from contextlib import contextmanager
 
+import flask_babel
 import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
@@ -102,6 +103,22 @@ def csrf_token_from(html: str) -> str:
     match = CSRF_INPUT.search(html)
     assert match, "page has no CSRF token"
     return match.group(1) or match.group(2)
+
+
+def page_in(client, language: str, path: str) -> str:
+    """The HTML of ``path`` with the interface switched to ``language`` as a visitor does it
+    (the header's link sets the ``portal_lang`` cookie).
+
+    The test client shares the test's app context, where Flask-Babel caches the first
+    request's locale; it is forgotten first so the page picks its own, as in production.
+    """
+    db.session.commit()  # the scene built by the test
+    switched = client.get(f"/language/{language}")
+    assert f"portal_lang={language}" in switched.headers["Set-Cookie"]
+    flask_babel.refresh()
+    response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return response.get_data(as_text=True)
 
 
 @pytest.fixture

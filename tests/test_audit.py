@@ -1,9 +1,12 @@
 """The audit trail: recorded with the change, by whom, with changed fields only,
 and without personal data beyond what identifies the record."""
 
+import re
+
 from portal.extensions import db
 from portal.models import AuditEvent, Webinar
 from portal.services import audit
+from tests.conftest import page_in
 from tests.factories import make_organiser, make_registration, make_webinar, sign_in
 
 
@@ -75,3 +78,40 @@ def test_audit_page_filters_and_pages(app, client):
     for bad in ("page=abc", "page=-3", "from=notadate", "organiser=x", "action=" + "z" * 500):
         assert client.get("/organiser/audit?" + bad).status_code == 200, bad
     assert db.session.get(Webinar, webinar.id)
+
+
+def test_audit_page_reads_in_french_and_filters_by_the_stored_code(app, client):
+    admin = make_organiser("admin")
+    webinar = make_webinar()
+    audit.record("publish", webinar, summary="published it", organiser=admin)
+    audit.record("retired_action", "retired_kind", summary="from an older version", organiser=admin)
+    sign_in(client, admin)
+    page = page_in(client, "fr", "/organiser/audit")
+    assert "<td>Publication</td>" in page and f"<td>Webinaire #{webinar.id}</td>" in page
+    assert "<td>Connexion</td>" in page and f"<td>Compte organisateur #{admin.id}</td>" in page
+    for raw in ("publish", "login", "webinar", "organiser"):
+        assert f"<td>{raw}</td>" not in page and f"<td>{raw} #" not in page, raw
+    # A code without a word is shown as stored rather than hidden.
+    assert "<td>retired_action</td>" in page and "<td>retired_kind</td>" in page
+    # The selects offer the words but send the stored code.
+    for value, word in (("publish", "Publication"), ("login", "Connexion"), ("retired_action", "retired_action"),
+                        ("webinar", "Webinaire"), ("organiser", "Compte organisateur")):
+        assert re.search(rf'<option value="{value}"\s*>{word}</option>', page), value
+    page = page_in(client, "fr", "/organiser/audit?action=publish&target_type=webinar")
+    assert re.search(r'<option value="publish"\s*selected>Publication</option>', page)
+    assert re.search(r'<option value="webinar"\s*selected>Webinaire</option>', page)
+    assert "published it" in page and "from an older version" not in page
+
+
+def test_every_recorded_action_and_record_kind_has_a_word():
+    """A new ``audit.record("…")`` call without a word in portal/labels.py would show its code."""
+    from pathlib import Path
+
+    from portal import labels
+
+    source = "\n".join(p.read_text() for p in Path(labels.__file__).parent.rglob("*.py"))
+    actions = set(re.findall(r'audit\.record\(\s*"(\w+)"', source))
+    kinds = set(re.findall(r'audit\.record\(\s*"\w+",\s*"(\w+)"', source))
+    assert {"create", "login_failed", "move_up"} <= actions  # the pattern still finds the calls
+    assert actions <= set(labels.AUDIT_ACTION_LABELS), actions - set(labels.AUDIT_ACTION_LABELS)
+    assert kinds <= set(labels.RECORD_KIND_LABELS), kinds - set(labels.RECORD_KIND_LABELS)

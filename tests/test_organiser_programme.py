@@ -20,7 +20,7 @@ from portal.models import (
     Webinar,
     WebinarStatus,
 )
-from tests.conftest import csrf_token_from
+from tests.conftest import csrf_token_from, page_in
 from tests.factories import (
     make_organisation,
     make_organiser,
@@ -213,6 +213,24 @@ def test_publish_unpublish_webinar(app, client, editor):
     assert response.status_code == 303
     assert "cancel the webinar instead" in client.get(response.location).get_data(as_text=True)
     assert fresh(Webinar, webinar.id).status == WebinarStatus.PUBLISHED
+
+
+def test_webinar_status_reads_as_a_french_word(app, client, editor):
+    series = make_series()
+    live = make_webinar(series, title="Live one")
+    make_webinar(series, title="Draft one", status=WebinarStatus.DRAFT)
+    make_webinar(series, title="Called off", status=WebinarStatus.CANCELLED)
+    for path in ("/organiser/programme", f"/organiser/series/{series.id}"):
+        page = page_in(client, "fr", path)
+        for word in ("Publié", "Brouillon", "Annulé"):
+            assert f'<span class="badge">{word}</span>' in page, (path, word)
+        for raw in ("published", "draft", "cancelled"):
+            assert f">{raw}<" not in page, (path, raw)
+    # The series badge says "Publiée": the same English word, another context.
+    assert '<span class="badge">Publiée</span>' in page_in(client, "fr", "/organiser/programme")
+    assert '<span class="badge">Publié</span>' in page_in(client, "fr", f"/organiser/webinars/{live.id}")
+    assert "<td>Brouillon</td>" in page_in(client, "fr", "/organiser/")
+    assert '<span class="badge">Published</span>' in page_in(client, "en", f"/organiser/webinars/{live.id}")
 
 
 def test_cancelling_emails_every_active_registrant(app, client, editor):

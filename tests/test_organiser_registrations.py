@@ -8,6 +8,7 @@ import io
 import re
 from datetime import UTC, datetime, timedelta
 
+import flask_babel
 import pytest
 from flask_babel import force_locale
 
@@ -22,7 +23,7 @@ from portal.models import (
     Sector,
     WebinarMessage,
 )
-from tests.conftest import csrf_token_from
+from tests.conftest import csrf_token_from, page_in
 from tests.factories import make_organiser, make_registration, make_webinar, now, sign_in
 
 
@@ -173,6 +174,40 @@ def test_search_filter_sort_and_page(app, client, editor):
     assert page.index("Adam Smith") < page.index("Person ")
     for bad in ("?status=bogus", "?sort=;drop", "?page=-1", "?attended=maybe", "?q=" + "x" * 1000, "?q=%00"):
         assert get(client, base + bad).status_code == 200, bad
+
+
+def _cells(page, name):
+    """The data cells of the row headed by ``name``: email, organisation, sector, region, status, …"""
+    row = page[page.index(f'<th scope="row">{name}</th>'):]
+    return re.findall(r"<td>(.*?)</td>", row[: row.index("</tr>")])
+
+
+def test_statuses_sectors_and_regions_read_as_words_in_french(app, client, editor):
+    webinar = make_webinar()
+    seated, _ = make_registration(webinar, full_name="Seated Person", sector=Sector.EDUCATION, region="QC")
+    waiting, _ = make_registration(webinar, full_name="Waiting Person", status=RegistrationStatus.WAITLISTED,
+                                   region="outside")
+    path = f"/organiser/webinars/{webinar.id}/registrations"
+    page = page_in(client, "fr", path)
+    assert _cells(page, "Seated Person")[2:5] == ["Éducation", "Québec", "Confirmée"]
+    assert _cells(page, "Waiting Person")[2:5] == ["", "À l’extérieur du Canada", "Liste d’attente"]
+    for raw in ("confirmed", "waitlisted", "education", "QC", "outside"):
+        assert f">{raw}<" not in page, raw
+    # The filter shows words but still sends the stored code, so links work in either language.
+    assert re.search(r'<option value="confirmed"\s*>Confirmée</option>', page)
+    assert re.search(r'<option value="waitlisted"\s*>Liste d’attente</option>', page)
+    assert re.search(r'<option value="education"\s*>Éducation</option>', page)
+    filtered = page_in(client, "fr", path + "?status=waitlisted")
+    assert re.search(r'<option value="waitlisted"\s*selected>Liste d’attente</option>', filtered)
+    assert "Waiting Person" in filtered and "Seated Person" not in filtered
+
+    flask_babel.refresh()
+    confirm = post(client, path + "/bulk", action="attended", ids=[str(seated.id), str(waiting.id)])
+    text = confirm.get_data(as_text=True)
+    assert "Seated Person (Confirmée)" in text and "Waiting Person (Liste d’attente)" in text
+
+    english = page_in(client, "en", path)
+    assert _cells(english, "Waiting Person")[3:5] == ["Outside Canada", "Waiting list"]
 
 
 def test_bulk_actions_ask_once_for_confirmation(app, client, editor):

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import render_template, request
 from sqlalchemy.orm import joinedload
 
+from portal import labels
 from portal.extensions import db
 from portal.models import AuditEvent, Organiser
 from portal.organiser import bp
@@ -53,9 +54,8 @@ def audit_log():
         .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
         .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
-    actions = db.session.scalars(db.select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
-    target_types = db.session.scalars(
-        db.select(AuditEvent.target_type).distinct().order_by(AuditEvent.target_type)).all()
+    actions = labels.choices(db.session.scalars(db.select(AuditEvent.action).distinct()), "audit_action")
+    target_types = labels.choices(db.session.scalars(db.select(AuditEvent.target_type).distinct()), "record_kind")
     organisers = db.session.execute(db.select(Organiser.id, Organiser.name).order_by(Organiser.name)).all()
     filters = {"action": action, "target_type": target_type, "organiser": organiser_id or "",
                "from": args.get("from", "") if since else "", "to": args.get("to", "") if until else ""}

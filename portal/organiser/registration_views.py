@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
+from portal.labels import label
 from portal.models import Registration, RegistrationStatus, Sector, Webinar, WebinarMessage
 from portal.models.types import utcnow
 from portal.organiser import bp
@@ -32,8 +33,8 @@ def _webinar_or_404(webinar_id: int) -> Webinar:
 
 def _filter_choices():
     return {
-        "statuses": [(s.value, s.value) for s in RegistrationStatus],
-        "sectors": [(s.value, signups.sector_labels().get(s.value, s.value)) for s in Sector],
+        "statuses": [(s.value, label(s)) for s in RegistrationStatus],
+        "sectors": [(s.value, label(s)) for s in Sector],
         "sorts": [("newest", _("Newest first")), ("oldest", _("Oldest first")), ("name", _("Name")),
                   ("organisation", _("Organisation")), ("status", _("Status"))],
     }
@@ -46,7 +47,7 @@ def registrations(webinar_id: int):
     filters = RegistrationFilters.from_args(request.args)
     page = signups.page_of(webinar.id, filters)
     return render_template("organiser/registrations.html", webinar=webinar, filters=filters, page=page,
-                           bulk_form=BulkForm(), sector_labels=signups.sector_labels(), **_filter_choices())
+                           bulk_form=BulkForm(), **_filter_choices())
 
 
 # ---------------------------------------------------------------- bulk actions
