@@ -284,6 +284,16 @@ def test_moving_the_time_emails_registrants_with_an_updated_calendar(app, client
     assert len(outbox("webinar_changed")) == 1
 
 
+def test_the_updated_calendar_is_in_each_registrants_language(app, client, editor):
+    webinar = make_webinar(starts_at=datetime(2030, 1, 18, 18, 0, tzinfo=UTC))
+    french, _ = make_registration(webinar, preferred_language="fr")
+    english, _ = make_registration(webinar, preferred_language="en")
+    assert _edit(client, webinar, start_time="14:30").status_code == 302
+    attached = {m.registration_id: m.ics.replace("\r\n ", "") for m in outbox("webinar_changed")}
+    assert "Commence dans 15 minutes" in attached[french.id] and "Starts in" not in attached[french.id]
+    assert "Starts in 15 minutes" in attached[english.id] and "Commence" not in attached[english.id]
+
+
 def test_raising_capacity_promotes_from_the_waiting_list(app, client, editor):
     webinar = make_webinar(capacity=1)
     make_registration(webinar)

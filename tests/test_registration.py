@@ -70,6 +70,23 @@ def test_registering_confirms_and_queues_confirmation_with_calendar(client, csrf
     assert "Check your email" in sent.get_data(as_text=True)
 
 
+def unfolded(ics: str) -> str:
+    """iCalendar folds long lines at 75 octets; undo it so text can be searched."""
+    return ics.replace("\r\n ", "")
+
+
+def test_calendar_attachment_is_in_the_registrants_language_not_the_pages(client, csrf):
+    webinar = make_webinar(capacity=10)
+    db.session.commit()
+    client.set_cookie("portal_lang", "en")
+    assert post_registration(client, csrf, webinar, email="fr@example.org", preferred_language="fr").status_code == 302
+    client.set_cookie("portal_lang", "fr")
+    assert post_registration(client, csrf, webinar, email="en@example.org", preferred_language="en").status_code == 302
+    attached = {m.recipient: unfolded(m.ics) for m in db.session.scalars(select(OutboxMessage))}
+    assert "Commence dans 15 minutes" in attached["fr@example.org"] and "Starts in" not in attached["fr@example.org"]
+    assert "Starts in 15 minutes" in attached["en@example.org"] and "Commence" not in attached["en@example.org"]
+
+
 def test_full_webinar_waitlists_then_refuses_without_waitlist(client, csrf):
     webinar = make_webinar(capacity=1)
     no_list = make_webinar(capacity=1, waitlist_enabled=False)

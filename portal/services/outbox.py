@@ -139,7 +139,7 @@ def _insert_once(values: dict) -> OutboxMessage | None:
     """
     db.session.flush()
     statement = _insert_once_statement(db.session.get_bind().dialect.name)
-    new_id = db.session.execute(statement, values).scalar()
+    new_id = db.session.connection().execute(statement, values).scalar()
     if new_id is None:
         return None
     message = OutboxMessage(id=new_id, **values)

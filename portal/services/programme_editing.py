@@ -190,18 +190,19 @@ def reschedule(webinar: Webinar, new_start: datetime, new_duration: int) -> int:
     if webinar.status != WebinarStatus.PUBLISHED:
         return 0
     db.session.flush()
-    ics = webinar_calendar(webinar)
-    if isinstance(ics, bytes):
-        ics = ics.decode("utf-8")
+    calendars: dict[str, bytes] = {}  # one file per language, in the registrant's language
     registrants = _registrants(webinar)
     for registration in registrants:
-        with force_locale(registration.preferred_language or "en"):
+        language = registration.preferred_language or "en"
+        with force_locale(language):
             subject = _("New time: %(title)s", title=webinar.title)
+            if language not in calendars:
+                calendars[language] = webinar_calendar(webinar)
         queue_email(
             kind="webinar_changed", recipient=registration.email, subject=subject,
             template="webinar_changed", context=email_context(webinar, registration),
-            language=registration.preferred_language or "en", registration=registration, webinar=webinar,
-            dedupe_key=f"changed:{registration.id}:{webinar.schedule_version}", ics=ics,
+            language=language, registration=registration, webinar=webinar,
+            dedupe_key=f"changed:{registration.id}:{webinar.schedule_version}", ics=calendars[language],
         )
     return len(registrants)
 

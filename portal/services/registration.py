@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import enum
+import functools
 import hashlib
 import hmac
 import re
@@ -21,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 
 import markupsafe
 from flask import current_app
-from flask_babel import format_datetime
+from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, insert, select, text, update
@@ -152,11 +153,21 @@ class RegistrationOutcome:
     outcome: Outcome
 
 
+def _core(statement, parameters):
+    """Run a Core statement on the session's connection and transaction, skipping the ORM layer.
+
+    The statements on a registration's path run on every POST, and the ORM's
+    execution layer cost more than the queries. No autoflush happens here:
+    callers flush pending changes first (see ``cancel_registration``).
+    """
+    return db.session.connection().execute(statement, parameters)
+
+
 # --- counting -------------------------------------------------------------------------
 
 
 def confirmed_count(webinar: Webinar) -> int:
-    return db.session.execute(_CONFIRMED_COUNT, {"webinar_id": webinar.id}).scalar() or 0
+    return _core(_CONFIRMED_COUNT, {"webinar_id": webinar.id}).scalar() or 0
 
 
 # Core statements built once (on table columns, so no ORM compile step): they run on every registration.
@@ -171,6 +182,7 @@ _ACTIVE_REGISTRATION_ID = (
            Registration.__table__.c.email_normalised == bindparam("email"),
            Registration.__table__.c.status != RegistrationStatus.CANCELLED)
 )
+_SEATS_AND_DUPLICATE = select(_CONFIRMED_COUNT.scalar_subquery(), _ACTIVE_REGISTRATION_ID.scalar_subquery())
 
 
 def seats_left(webinar: Webinar) -> int | None:
@@ -229,11 +241,15 @@ def registration_webinar(slug: str) -> Webinar | None:
     """
     if not plausible_slug(slug):
         return None
-    return db.session.scalars(
-        select(Webinar).join(Webinar.series)
-        .where(Webinar.slug == slug, Webinar.status != WebinarStatus.DRAFT, Series.published.is_(True))
-        .options(contains_eager(Webinar.series))
-    ).first()
+    return db.session.scalars(_REGISTRATION_WEBINAR, {"slug": slug}).first()
+
+
+# Built once: on every registration, building the statement cost as much as running it.
+_REGISTRATION_WEBINAR = (
+    select(Webinar).join(Webinar.series)
+    .where(Webinar.slug == bindparam("slug"), Webinar.status != WebinarStatus.DRAFT, Series.published.is_(True))
+    .options(contains_eager(Webinar.series))
+)
 
 
 # --- locking --------------------------------------------------------------------------
@@ -249,7 +265,7 @@ def lock_webinar(webinar: Webinar) -> Webinar:
     (values read after the lock, so a concurrent capacity change is seen);
     loaded talks and series stay loaded.
     """
-    row = db.session.execute(_lock_statement(db.session.get_bind().dialect.name), {"id": webinar.id}).one()
+    row = _core(_lock_statement(db.session.get_bind().dialect.name), {"id": webinar.id}).one()
     for name, value in zip(_RULE_COLUMNS, row, strict=True):
         set_committed_value(webinar, name, value)
     return webinar
@@ -265,6 +281,7 @@ _SQLITE_LOCK = (
 )
 
 
+@functools.cache
 def _lock_statement(dialect: str):
     columns = [Webinar.__table__.c[name] for name in _RULE_COLUMNS]
     if dialect == "sqlite":
@@ -296,12 +313,27 @@ def register_for(webinars, details: RegistrantDetails, now: datetime | None = No
     """All or nothing: if any webinar refuses, raise before anything is added."""
     now = now or utcnow()
     # Built before the lock: the calendar file does not depend on who gets a seat.
-    calendars = {w.id: calendar_file(w) for w in webinars}
+    calendars = {w.id: calendar_file(w, details.preferred_language) for w in webinars}
     locked = lock_webinars(webinars)
-    availabilities = [registration_state(w, now) for w in locked]
+    counts = {w.id: _seats_and_duplicate(w, details.email_normalised) for w in locked}
+    availabilities = [registration_state(w, now, counts[w.id].seats_left) for w in locked]
     for availability in availabilities:
         _refuse_unless_accepting(availability)
-    return [_register_locked(a, details, now, calendars[a.webinar.id]) for a in availabilities]
+    return [_register_locked(a, details, now, calendars[a.webinar.id], counts[a.webinar.id].existing_id)
+            for a in availabilities]
+
+
+@dataclass(frozen=True)
+class _LockedCounts:
+    seats_left: int | None
+    existing_id: int | None
+
+
+def _seats_and_duplicate(webinar: Webinar, email_normalised: str) -> _LockedCounts:
+    """Seats left and this person's active registration, in one statement (run under the lock)."""
+    confirmed, existing_id = _core(_SEATS_AND_DUPLICATE, {"webinar_id": webinar.id, "email": email_normalised}).one()
+    left = None if webinar.capacity is None else max(webinar.capacity - confirmed, 0)
+    return _LockedCounts(left, existing_id)
 
 
 def _refuse_unless_accepting(availability: Availability) -> None:
@@ -312,10 +344,10 @@ def _refuse_unless_accepting(availability: Availability) -> None:
 
 
 def _register_locked(availability: Availability, details: RegistrantDetails, now: datetime,
-                     calendar: bytes) -> RegistrationOutcome:
+                     calendar: bytes, existing_id: int | None) -> RegistrationOutcome:
     webinar = availability.webinar
-    existing = active_registration(webinar, details.email_normalised)
-    if existing is not None:
+    if existing_id is not None:
+        existing = db.session.get(Registration, existing_id)
         _queue(existing, "link_resent", _l("Your link for %(title)s", title=webinar.title), dedupe=False)
         return RegistrationOutcome(webinar, existing, Outcome.ALREADY_REGISTERED)
     confirmed = availability.state == RegistrationState.OPEN
@@ -361,10 +393,10 @@ def _insert_registration(webinar: Webinar, details: RegistrantDetails, now: date
         "promoted_at": None,
         "purged_at": None,
     }
-    values["id"] = db.session.execute(_INSERT_REGISTRATION, values).scalar_one()
+    values["id"] = _core(_INSERT_REGISTRATION, values).scalar_one()
     registration = Registration(**values)
     values["token_hash"] = registration.token_hash = hash_token(manage_token(registration))
-    db.session.execute(_SET_TOKEN_HASH, {"rid": values["id"], "hash": values["token_hash"]})
+    _core(_SET_TOKEN_HASH, {"rid": values["id"], "hash": values["token_hash"]})
     make_transient_to_detached(registration)  # persistent, as if loaded
     db.session.add(registration)
     set_committed_value(registration, "webinar", webinar)
@@ -378,12 +410,6 @@ _SET_TOKEN_HASH = (
     update(_REGISTRATIONS).where(_REGISTRATIONS.c.id == bindparam("rid"))
     .values(token_hash=bindparam("hash"), updated_at=_REGISTRATIONS.c.updated_at)
 )
-
-
-def active_registration(webinar: Webinar, email_normalised: str) -> Registration | None:
-    """Usually nobody: a bare id look-up first, the object only when there is one."""
-    found = db.session.execute(_ACTIVE_REGISTRATION_ID, {"webinar_id": webinar.id, "email": email_normalised}).scalar()
-    return None if found is None else db.session.get(Registration, found)
 
 
 # --- cancelling and the waiting list -----------------------------------------------
@@ -537,8 +563,8 @@ _CALENDAR_CACHE: dict[tuple, bytes] = {}
 _CALENDAR_CACHE_SIZE = 64
 
 
-def calendar_file(webinar: Webinar) -> bytes:
-    """The webinar's .ics, kept per process until the webinar, its talks (or the language) change.
+def calendar_file(webinar: Webinar, language: str) -> bytes:
+    """The webinar's .ics in the recipient's language, kept per process until the webinar or its talks change.
 
     Every confirmation carries it, and building it (and loading the talks,
     presenters and roles it lists) is a good share of a registration's cost.
@@ -547,19 +573,17 @@ def calendar_file(webinar: Webinar) -> bytes:
     has them, otherwise with one Core query (no ORM graph) — only a miss loads
     the graph.
     """
-    from flask_babel import get_locale
-
     from portal.services.calendar import webinar_calendar  # written by the calendar feature
 
     talks = _talks_key(webinar)
-    key = (_row_key(webinar), _row_key(webinar.series), talks, str(get_locale()),
-           current_app.config["PORTAL_BASE_URL"])
+    key = (_row_key(webinar), _row_key(webinar.series), talks, language, current_app.config["PORTAL_BASE_URL"])
     cached = _CALENDAR_CACHE.get(key)
     if cached is None:
         if len(_CALENDAR_CACHE) >= _CALENDAR_CACHE_SIZE:
             _CALENDAR_CACHE.clear()
         _load_talks(webinar)
-        cached = _CALENDAR_CACHE[key] = webinar_calendar(webinar)
+        with force_locale(language):
+            cached = _CALENDAR_CACHE[key] = webinar_calendar(webinar)
     return cached
 
 
@@ -574,7 +598,7 @@ def _talks_key(webinar: Webinar) -> tuple:
             (p.id, p.title, tuple((person.id, person.display_name, tuple(str(r) for r in person.roles))
                                   for person in p.presenters))
             for p in webinar.presentations))
-    return ("sql", tuple(db.session.execute(_TALKS_KEY, {"id": webinar.id}).tuples()))
+    return ("sql", tuple(_core(_TALKS_KEY, {"id": webinar.id}).tuples()))
 
 
 _TALKS_KEY = text(
@@ -613,7 +637,7 @@ def _queue(registration: Registration, kind: str, subject, *, dedupe: bool = Tru
         registration=registration,
         webinar=webinar,
         dedupe_key=f"{kind}:{registration.id}" if dedupe else None,
-        ics=(calendar_file(webinar) if ics is True else ics) or None,
+        ics=(calendar_file(webinar, language) if ics is True else ics) or None,
         check_first=check_first,
         rendered=_message(kind, subject, registration, language, extra or {}),
     )
