@@ -1,7 +1,9 @@
 """Registrations per second against a plain route of the same app, under gunicorn (2 workers).
 
 Run: ``make bench`` (or ``.venv/bin/python bench/registration_throughput.py``).
-Builds a throw-away SQLite database with the demo series (``flask demo load
+Builds a throw-away SQLite database (or, with ``--database-url
+postgresql+psycopg://…/scratch``, rebuilds that database's ``public`` schema:
+give it a scratch database) with the demo series (``flask demo load
 --upcoming``), gives the first upcoming webinar a capacity (100 by default) and
 no registration window, serves the app with ``gunicorn --workers 2`` (sync
 workers, the default) on a free loopback port, and measures with one client:
@@ -11,7 +13,11 @@ workers, the default) on a free loopback port, and measures with one client:
   connection is one visitor session: it GETs the form once for its cookie and
   CSRF token (not timed), then posts registrations with different emails;
 * ``full``: what one person costs end to end: GET the form, POST it, GET the
-  "check your email" page it redirects to (three requests, counted as one).
+  "check your email" page it redirects to (three requests, counted as one);
+* ``floor``: the same POST with the honeypot field filled in: the same
+  request, session, CSRF check, rate limit, webinar look-up, form validation
+  and redirect, but nothing written. It is the ceiling a registration could
+  reach if its own database work (lock, count, insert, email) cost nothing.
 
 The ratio ``register / hello`` is the figure (target >= 0.30); ``full / hello``
 is printed too. The phases alternate for ``--rounds`` rounds and the median of
@@ -33,7 +39,6 @@ import itertools
 import os
 import re
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -59,19 +64,56 @@ def flask(env: dict, *args: str) -> None:
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def prepare_database(env: dict, path: str, capacity: int) -> str:
+def empty_schema(url: str) -> None:
+    """PostgreSQL only: the scratch database starts empty, so every run measures the same thing."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def prepare_database(env: dict, url: str, capacity: int) -> str:
+    import sqlalchemy as sa
+
     flask(env, "db", "upgrade")
     flask(env, "demo", "load", "--upcoming")
-    with sqlite3.connect(path) as conn:
-        row = conn.execute(
-            "SELECT slug FROM webinar WHERE status = 'published' AND starts_at > datetime('now') "
-            "ORDER BY starts_at LIMIT 1").fetchone()
-        if row is None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        webinars = conn.execute(sa.text("SELECT slug, starts_at FROM webinar WHERE status = 'published'")).all()
+        upcoming = sorted((str(starts), slug) for slug, starts in webinars if _is_future(starts))
+        if not upcoming:
             sys.exit("no upcoming webinar in the demo data")
-        conn.execute("UPDATE webinar SET capacity = ?, waitlist_enabled = 1, registration_opens_at = NULL, "
-                     "registration_closes_at = NULL WHERE slug = ?", (capacity, row[0]))
-        conn.execute("DELETE FROM registration WHERE webinar_id = (SELECT id FROM webinar WHERE slug = ?)", row)
-    return row[0]
+        slug = upcoming[0][1]
+        conn.execute(sa.text("UPDATE webinar SET capacity = :capacity, waitlist_enabled = :yes, "
+                             "registration_opens_at = NULL, registration_closes_at = NULL WHERE slug = :slug"),
+                     {"capacity": capacity, "yes": True, "slug": slug})
+        conn.execute(sa.text("DELETE FROM registration WHERE webinar_id = (SELECT id FROM webinar WHERE slug = :slug)"),
+                     {"slug": slug})
+    engine.dispose()
+    return slug
+
+
+def _is_future(starts) -> bool:
+    """``starts_at`` as the driver returns it: a datetime (PostgreSQL) or ISO text (SQLite), in UTC."""
+    from datetime import UTC, datetime
+
+    moment = starts if isinstance(starts, datetime) else datetime.fromisoformat(str(starts))
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)) > datetime.now(UTC)
+
+
+def registration_counts(url: str, slug: str) -> dict[str, int]:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT status, count(*) FROM registration WHERE webinar_id = "
+            "(SELECT id FROM webinar WHERE slug = :slug) GROUP BY status"), {"slug": slug}).all()
+    engine.dispose()
+    return {str(status): count for status, count in rows}
 
 
 class Client:
@@ -193,6 +235,19 @@ def register_posts(port: int, slug: str, run_id: str, counter, posted: list):
     return setup
 
 
+def honeypot_posts(port: int, slug: str, run_id: str, counter):
+    def setup(_n: int):
+        client = Client(port)
+        token = _form_token(client, slug)
+
+        def one() -> bool:
+            form = {"csrf_token": token, **_new_email(run_id, counter), "website": "http://spam.example"}
+            status, location, _ = client.request("POST", f"/register/{slug}", form)
+            return status == 302 and "/sent" in location
+        return client, one
+    return setup
+
+
 def register_full(port: int, slug: str, run_id: str, counter, posted: list):
     def setup(_n: int):
         client = Client(port)
@@ -216,14 +271,17 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds, per phase")
     parser.add_argument("--duration", type=float, default=6.0, help="seconds, per phase")
     parser.add_argument("--capacity", type=int, default=100)
+    parser.add_argument("--database-url", help="a scratch PostgreSQL database (default: a temporary SQLite file)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="portal-bench-") as folder:
-        path = os.path.join(folder, "bench.db")
-        env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "bench-secret",
+        url = args.database_url or f"sqlite:///{os.path.join(folder, 'bench.db')}"
+        if args.database_url:
+            empty_schema(url)
+        env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-secret",
                "REGISTRATION_RATE_LIMIT": "100000 per second", "MAIL_SERVER": "",
                "PORTAL_BASE_URL": f"http://{HOST}", "PORTAL_ENV": "production"}
-        slug = prepare_database(env, path, args.capacity)
+        slug = prepare_database(env, url, args.capacity)
         port = free_port()
         server = subprocess.Popen(
             [os.path.join(BIN, "gunicorn"), "--workers", "2", "--bind", f"{HOST}:{port}",
@@ -231,7 +289,7 @@ def main() -> None:
             cwd=ROOT, env=env,
         )
         run_id, counter, posted = str(int(time.time())), itertools.count(), []
-        rows: list[tuple[float, float, float]] = []
+        rows: list[tuple[float, float, float, float]] = []
         failures = 0
         try:
             wait_until_up(port, server)
@@ -239,7 +297,8 @@ def main() -> None:
                 rates = []
                 for name, setup in (("hello", hello(port)),
                                     ("register", register_posts(port, slug, run_id, counter, posted)),
-                                    ("full", register_full(port, slug, run_id, counter, posted))):
+                                    ("full", register_full(port, slug, run_id, counter, posted)),
+                                    ("floor", honeypot_posts(port, slug, run_id, counter))):
                     seconds, results, connections = run_phase(args.threads, args.warmup, args.duration, setup)
                     failures += results.count(False)
                     rates.append(len(results) / seconds)
@@ -249,22 +308,24 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
-        with sqlite3.connect(path) as conn:
-            counts = dict(conn.execute(
-                "SELECT status, count(*) FROM registration WHERE webinar_id = "
-                "(SELECT id FROM webinar WHERE slug = ?) GROUP BY status", (slug,)).fetchall())
+        counts = registration_counts(url, slug)
 
     hello_rate = statistics.median(r[0] for r in rows)
     reg_rate = statistics.median(r[1] for r in rows)
     full_rate = statistics.median(r[2] for r in rows)
     ratio = statistics.median(r[1] / r[0] for r in rows)
     full_ratio = statistics.median(r[2] / r[0] for r in rows)
+    floor_rate = statistics.median(r[3] for r in rows)
+    floor_ratio = statistics.median(r[3] / r[0] for r in rows)
     confirmed, stored = counts.get("confirmed", 0), sum(counts.values())
     accepted = posted.count(302)
-    print(f"median of {len(rows)} rounds, {args.threads} client threads, load average {os.getloadavg()[0]:.1f}")
+    print(f"{url.split('://')[0]}: median of {len(rows)} rounds, {args.threads} client threads, "
+          f"load average {os.getloadavg()[0]:.1f}")
     print(f"hello    GET /healthz              : {hello_rate:7.1f} req/s")
     print(f"register POST /register/{slug}     : {reg_rate:7.1f} req/s   ratio {ratio:.2f} (target >= 0.30)")
     print(f"full     GET form + POST + GET sent: {full_rate:7.1f} people/s ratio {full_ratio:.2f}")
+    print(f"floor    POST, honeypot (no writes)   : {floor_rate:7.1f} req/s   ratio {floor_ratio:.2f} "
+          "(the ceiling for register)")
     print(f"confirmed {confirmed} / capacity {args.capacity}, waitlisted {counts.get('waitlisted', 0)}, "
           f"stored {stored} for {accepted} accepted POSTs, failed operations {failures}")
     if confirmed > args.capacity or failures or stored != accepted or accepted != len(posted):
