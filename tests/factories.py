@@ -100,26 +100,23 @@ def make_registration(webinar: Webinar, **fields):
     Returns ``(registration, token)``; the token is the one the portal would email.
     """
     from portal.models import Registration, RegistrationStatus
-    from portal.services.registration import manage_token
-    from portal.services.tokens import hash_token, new_token
+    from portal.services.registration import link_token
+    from portal.services.tokens import hash_token
 
     n = _next()
     email = fields.pop("email", f"person{n}@example.org")
-    registration = Registration(**{
-        "webinar": webinar,
+    values = {
         "full_name": f"Person {n}",
         "email": email,
         "email_normalised": email.lower(),
         "status": RegistrationStatus.CONFIRMED,
         "preferred_language": "en",
-        "token_hash": new_token()[1],
         "created_at": datetime.now(UTC) + timedelta(microseconds=n),
         **fields,
-    })
+    }
+    token = link_token(webinar.id, values["email_normalised"], values["created_at"])
+    registration = Registration(webinar=webinar, token_hash=hash_token(token), **values)
     db.session.add(registration)
-    db.session.flush()
-    token = manage_token(registration)
-    registration.token_hash = hash_token(token)
     db.session.flush()
     return registration, token
 

@@ -24,6 +24,7 @@ from portal.models import (
     WebinarStatus,
 )
 from portal.models.events import presentation_presenters
+from portal.services import registration as registration_service
 from portal.services.demo import is_demo_email, load_demo_series
 
 TORONTO = ZoneInfo("America/Toronto")
@@ -322,6 +323,9 @@ def test_with_registrations_adds_a_few_hundred_clearly_fake_sign_ups(app):
     assert all(is_demo_email(r.email) and r.email.endswith(("@example.org", "@example.com")) for r in found)
     assert all(r.email_normalised == r.email.lower() for r in found)
     assert len({r.token_hash for r in found}) == len(found)
+    # Each has the link the portal would email, so an organiser's message to one opens.
+    sample = found[:: len(found) // 5]
+    assert all(registration_service.find_by_token(registration_service.manage_token(r)) == r for r in sample)
     assert {r.status for r in found} == {RegistrationStatus.CONFIRMED, RegistrationStatus.CANCELLED}
     assert len({r.sector for r in found}) >= 6
     assert len({r.region for r in found}) >= 8

@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import OutboxMessage, Registration, RegistrationStatus, WebinarStatus
+from portal.services import registration as registrations
+from portal.services.outbox import calendar_attachment
 from tests.factories import make_registration, make_series, make_webinar, now
 
 
@@ -63,7 +65,7 @@ def test_registering_confirms_and_queues_confirmation_with_calendar(client, csrf
     [message] = db.session.scalars(select(OutboxMessage)).all()
     assert message.kind == "confirmation"
     assert message.dedupe_key == f"confirmation:{registration.id}"
-    assert "BEGIN:VEVENT" in message.ics
+    assert message.calendar_language == "en" and "BEGIN:VEVENT" in calendar_attachment(message).decode()
     assert "http://portal.test/registration/" in message.body_text
     assert 'href="http://portal.test/registration/' in message.body_html
     sent = client.get(response.headers["Location"])
@@ -82,9 +84,54 @@ def test_calendar_attachment_is_in_the_registrants_language_not_the_pages(client
     assert post_registration(client, csrf, webinar, email="fr@example.org", preferred_language="fr").status_code == 302
     client.set_cookie("portal_lang", "fr")
     assert post_registration(client, csrf, webinar, email="en@example.org", preferred_language="en").status_code == 302
-    attached = {m.recipient: unfolded(m.ics) for m in db.session.scalars(select(OutboxMessage))}
+    attached = {m.recipient: unfolded(calendar_attachment(m).decode()) for m in db.session.scalars(select(OutboxMessage))}
     assert "Commence dans 15 minutes" in attached["fr@example.org"] and "Starts in" not in attached["fr@example.org"]
     assert "Starts in 15 minutes" in attached["en@example.org"] and "Commence" not in attached["en@example.org"]
+
+
+def test_the_calendar_is_built_when_the_message_is_sent_from_the_webinar_as_it_is_then(client, csrf):
+    webinar = make_webinar(capacity=10, title="Before the edit")
+    db.session.commit()
+    assert post_registration(client, csrf, webinar).status_code == 302
+    [message] = db.session.scalars(select(OutboxMessage)).all()
+    assert message.ics is None  # nothing stored: the request did no calendar work
+    webinar.title = "After the edit"
+    db.session.commit()
+    attached = unfolded(calendar_attachment(message).decode())
+    assert "SUMMARY:After the edit" in attached and "Before the edit" not in attached
+
+
+def test_a_message_queued_with_a_stored_calendar_still_carries_that_file(client, csrf):
+    """Rows written before calendars were built at send time keep their own file."""
+    webinar = make_webinar(capacity=10)
+    db.session.commit()
+    assert post_registration(client, csrf, webinar).status_code == 302
+    message = db.session.scalars(select(OutboxMessage)).one()
+    message.ics = "BEGIN:VCALENDAR\r\nX-STORED:yes\r\nEND:VCALENDAR\r\n"
+    assert calendar_attachment(message) == message.ics.encode()
+    message.ics, message.calendar_language = None, None
+    assert calendar_attachment(message) is None  # a message without a calendar
+
+
+def test_a_registration_is_five_statements_and_no_calendar_work(client, csrf, count_queries):
+    """Find the webinar, lock it, count seats and look for the email, insert, queue the email.
+
+    The link's hash goes in with the INSERT (no UPDATE after it) and the talks are
+    never read: the calendar is the sender's work.
+    """
+    webinar = make_webinar(capacity=10)
+    db.session.commit()
+    path = f"/register/{webinar.slug}"
+    data = form_data(csrf(path))
+    with count_queries() as counter:
+        assert client.post(path, data=data).status_code == 302
+    statements = [" ".join(s.split()).lower() for s in counter.statements]
+    assert len(statements) == 5, statements
+    assert statements[3].startswith("insert into registration") and "token_hash" in statements[3]
+    assert statements[4].startswith("insert into outbox_message")
+    assert not any("presentation" in s or s.startswith("update registration") for s in statements)
+    [registration] = registrations_of(webinar)
+    assert registrations.find_by_token(registrations.manage_token(registration)) == registration
 
 
 def test_full_webinar_waitlists_then_refuses_without_waitlist(client, csrf):

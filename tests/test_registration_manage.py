@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 import time_machine
@@ -12,6 +15,8 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import OutboxMessage, Registration, RegistrationStatus
 from portal.services import registration as registrations
+from portal.services.outbox import calendar_attachment
+from portal.services.tokens import hash_token
 from tests.factories import make_registration, make_webinar, now
 
 
@@ -25,6 +30,21 @@ def test_unknown_or_malformed_tokens_get_a_friendly_404(client, token):
         response = client.get(path)
         assert response.status_code == 404
         assert "not valid" in response.get_data(as_text=True) or "not found" in response.get_data(as_text=True).lower()
+
+
+def test_links_emailed_before_the_token_changed_form_keep_working(client):
+    """Earlier versions derived the link from the id and creation instant (and stored its hash);
+    those links are in sent emails, so later emails must carry the same one and it must open."""
+    webinar = make_webinar()
+    registration, _ = make_registration(webinar)
+    instant = registration.created_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%f")
+    digest = hmac.new(client.application.config["SECRET_KEY"].encode(),
+                      f"registration-link:{registration.id}:{instant}".encode(), hashlib.sha256).digest()
+    old_link = base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    registration.token_hash = hash_token(old_link)
+    db.session.commit()
+    assert registrations.manage_token(registration) == old_link
+    assert client.get(f"/registration/{old_link}").status_code == 200
 
 
 def test_manage_page_shows_status_position_and_calendar(client):
@@ -116,7 +136,7 @@ def test_raising_capacity_promotes_oldest_in_order(app):
     assert registrations.change_capacity(webinar, None) == [waiting[2]]
     db.session.commit()
     promoted_mail = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "promoted")).all()
-    assert len(promoted_mail) == 3 and all(m.ics for m in promoted_mail)
+    assert len(promoted_mail) == 3 and all(b"BEGIN:VEVENT" in calendar_attachment(m) for m in promoted_mail)
 
 
 def test_move_up_only_into_a_free_seat(app):

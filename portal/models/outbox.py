@@ -32,7 +32,10 @@ class OutboxMessage(db.Model):
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
-    #: An iCalendar file to attach, when the message carries one.
+    #: Attach the webinar's calendar, built in this language when the message is sent
+    #: (so it shows the webinar as it is then, and the request that queued it did no calendar work).
+    calendar_language: Mapped[str | None] = mapped_column(String(8))
+    #: A stored iCalendar file: messages queued before ``calendar_language`` existed.
     ics: Mapped[str | None] = mapped_column(Text)
     status: Mapped[OutboxStatus] = mapped_column(
         str_enum(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING

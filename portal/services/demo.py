@@ -40,7 +40,8 @@ from portal.models import (
 from portal.models.events import presentation_presenters
 from portal.models.types import utcnow
 from portal.services import demo_series as seed
-from portal.services.tokens import new_token
+from portal.services.registration import link_token
+from portal.services.tokens import hash_token
 
 #: How far ahead ``--upcoming`` puts the first webinar.
 UPCOMING_LEAD = timedelta(days=14)
@@ -500,7 +501,8 @@ def _fake_registrations(rng, webinar: Webinar, target: int, announced: datetime,
             consented_at=created_at,
             status=status,
             attended=past and status == RegistrationStatus.CONFIRMED and rng.random() < ATTEND_SHARE,
-            token_hash=new_token()[1],
+            # The link the portal would email them, so an organiser's message to a demo person opens.
+            token_hash=hash_token(link_token(webinar.id, email.lower(), created_at)),
             created_at=created_at,
             updated_at=cancelled_at or created_at,
             cancelled_at=cancelled_at,

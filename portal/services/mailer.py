@@ -21,7 +21,7 @@ from portal.models import OutboxMessage
 SMTP_TIMEOUT_SECONDS = 30
 
 
-def build_email(message: OutboxMessage) -> EmailMessage:
+def build_email(message: OutboxMessage, calendar: bytes | None = None) -> EmailMessage:
     """Plain text first, HTML as the alternative, the calendar file as an attachment."""
     config = current_app.config
     email = EmailMessage()
@@ -35,9 +35,9 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     email.set_content(message.body_text)
     if message.body_html:
         email.add_alternative(message.body_html, subtype="html")
-    if message.ics:
+    if calendar:
         email.add_attachment(
-            message.ics.encode("utf-8"),
+            calendar,
             maintype="text",
             subtype="calendar",
             filename="webinar.ics",

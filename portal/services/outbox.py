@@ -18,11 +18,20 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from jinja2 import TemplateNotFound
 from sqlalchemy import bindparam, select, text, update
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import joinedload, make_transient_to_detached, selectinload
 
 from portal.extensions import db
-from portal.models import OutboxMessage, OutboxStatus, Registration, Webinar
+from portal.models import (
+    OutboxMessage,
+    OutboxStatus,
+    Presentation,
+    Presenter,
+    PresenterRole,
+    Registration,
+    Webinar,
+)
 from portal.models.types import utcnow
+from portal.services.calendar import webinar_calendar
 from portal.services.mailer import build_email, open_transport
 
 #: How long a claimed message is reserved for the worker that claimed it; if the
@@ -64,7 +73,7 @@ def queue_email(
     registration: Registration | None = None,
     webinar: Webinar | None = None,
     dedupe_key: str | None = None,
-    ics: bytes | str | None = None,
+    calendar_language: str | None = None,
     check_first: bool = True,
     rendered: RenderedMessage | None = None,
 ) -> OutboxMessage | None:
@@ -78,7 +87,8 @@ def queue_email(
     for keys that cannot exist yet (a registration created in this
     transaction): the INSERT … ON CONFLICT still decides. A caller that
     already has the message (``rendered``, from ``render_message``) skips the
-    rendering.
+    rendering. ``calendar_language`` attaches the webinar's calendar in that
+    language, built when the message is sent (see ``calendar_attachment``).
     """
     if dedupe_key and check_first and _already_queued(dedupe_key):
         return None
@@ -90,7 +100,8 @@ def queue_email(
         "subject": rendered.subject,
         "body_text": rendered.text,
         "body_html": rendered.html,
-        "ics": ics.decode("utf-8") if isinstance(ics, bytes) else ics,
+        "calendar_language": calendar_language if webinar is not None else None,
+        "ics": None,
         "registration_id": registration.id if registration is not None else None,
         "webinar_id": webinar.id if webinar is not None else None,
         "dedupe_key": dedupe_key,
@@ -150,9 +161,9 @@ def _insert_once(values: dict) -> OutboxMessage | None:
 
 #: Plain SQL, the same on SQLite and PostgreSQL, for the columns ``queue_email`` fills.
 _INSERT_ONCE = (
-    "INSERT INTO outbox_message (kind, recipient, subject, body_text, body_html, ics, registration_id, "
-    "webinar_id, dedupe_key, status, attempts, next_attempt_at, created_at) "
-    "VALUES (:kind, :recipient, :subject, :body_text, :body_html, :ics, :registration_id, "
+    "INSERT INTO outbox_message (kind, recipient, subject, body_text, body_html, calendar_language, ics, "
+    "registration_id, webinar_id, dedupe_key, status, attempts, next_attempt_at, created_at) "
+    "VALUES (:kind, :recipient, :subject, :body_text, :body_html, :calendar_language, :ics, :registration_id, "
     ":webinar_id, :dedupe_key, :status, :attempts, :next_attempt_at, :created_at) "
     "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
 )
@@ -203,11 +214,12 @@ def deliver_due(now: datetime | None = None, batch: int = 50) -> DeliveryReport:
         select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
     ).all()
     handled: set[int] = set()
+    calendars: dict[tuple[int, str], bytes] = {}
     try:
         with open_transport() as transport:
             for message in messages:
                 try:
-                    transport.send(build_email(message), message)
+                    transport.send(build_email(message, calendar_attachment(message, calendars)), message)
                 except (OSError, smtplib.SMTPException) as error:
                     _record_failure(message, error, now, report)
                 else:
@@ -221,6 +233,38 @@ def deliver_due(now: datetime | None = None, batch: int = 50) -> DeliveryReport:
                 _record_failure(message, error, now, report)
         db.session.commit()
     return report
+
+
+def calendar_attachment(message: OutboxMessage, built: dict | None = None) -> bytes | None:
+    """The .ics the message carries: its webinar as it is now, in the message's language.
+
+    ``built`` keeps the files of one delivery pass, so a batch of confirmations
+    for one webinar builds its calendar once. A message queued before calendars
+    were built at send time carries its stored file; a message whose webinar is
+    gone goes without one.
+    """
+    if message.ics:
+        return message.ics.encode("utf-8")
+    if message.calendar_language is None or message.webinar_id is None:
+        return None
+    built = {} if built is None else built
+    key = (message.webinar_id, message.calendar_language)
+    if key not in built:
+        built[key] = _webinar_calendar(message.webinar_id, message.calendar_language)
+    return built[key]
+
+
+def _webinar_calendar(webinar_id: int, language: str) -> bytes | None:
+    webinar = db.session.scalars(
+        select(Webinar).where(Webinar.id == webinar_id).options(
+            joinedload(Webinar.series),
+            selectinload(Webinar.presentations).selectinload(Presentation.presenters)
+            .selectinload(Presenter.roles).joinedload(PresenterRole.organisation))
+    ).first()
+    if webinar is None:
+        return None
+    with force_locale(language):
+        return webinar_calendar(webinar)
 
 
 def _claim(now: datetime, batch: int) -> list[int]:

@@ -179,7 +179,6 @@ def reschedule(webinar: Webinar, new_start: datetime, new_duration: int) -> int:
 
     Returns the number of emails queued (0 when the time did not change).
     """
-    from portal.services.calendar import webinar_calendar
     from portal.services.outbox import queue_email
 
     if new_start == webinar.starts_at and new_duration == webinar.duration_minutes:
@@ -190,19 +189,16 @@ def reschedule(webinar: Webinar, new_start: datetime, new_duration: int) -> int:
     if webinar.status != WebinarStatus.PUBLISHED:
         return 0
     db.session.flush()
-    calendars: dict[str, bytes] = {}  # one file per language, in the registrant's language
     registrants = _registrants(webinar)
     for registration in registrants:
         language = registration.preferred_language or "en"
         with force_locale(language):
             subject = _("New time: %(title)s", title=webinar.title)
-            if language not in calendars:
-                calendars[language] = webinar_calendar(webinar)
         queue_email(
             kind="webinar_changed", recipient=registration.email, subject=subject,
             template="webinar_changed", context=email_context(webinar, registration),
             language=language, registration=registration, webinar=webinar,
-            dedupe_key=f"changed:{registration.id}:{webinar.schedule_version}", ics=calendars[language],
+            dedupe_key=f"changed:{registration.id}:{webinar.schedule_version}", calendar_language=language,
         )
     return len(registrants)
 

@@ -22,19 +22,15 @@ from datetime import UTC, datetime, timedelta
 
 import markupsafe
 from flask import current_app
-from flask_babel import force_locale, format_datetime
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, insert, select, text, update
-from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import contains_eager, make_transient_to_detached, selectinload
+from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy.orm import contains_eager, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.extensions import db
 from portal.models import (
-    Presentation,
-    Presenter,
-    PresenterRole,
     Registration,
     RegistrationStatus,
     Sector,
@@ -45,7 +41,7 @@ from portal.models import (
 from portal.models.types import utcnow
 from portal.services.outbox import RenderedMessage, queue_email, render_message
 from portal.services.programme import plausible_slug
-from portal.services.tokens import hash_token, looks_like_token, new_token, token_matches
+from portal.services.tokens import hash_token, looks_like_token, token_matches
 from portal.web import absolute_url
 
 #: Passed as ``seats`` to ``registration_state`` to mean "count them".
@@ -235,9 +231,9 @@ def _window_state(webinar: Webinar, now: datetime) -> RegistrationState:
 def registration_webinar(slug: str) -> Webinar | None:
     """The public webinar behind a registration form, with its series but not its talks.
 
-    The form pages never show the talks and the calendar file is cached (see
-    ``calendar_file``), so loading the talk graph here would be wasted work on
-    every registration.
+    The form pages never show the talks and the calendar file is built when the
+    email is sent (see ``outbox.calendar_attachment``), so loading the talk
+    graph here would be wasted work on every registration.
     """
     if not plausible_slug(slug):
         return None
@@ -312,15 +308,12 @@ def register(webinar: Webinar, details: RegistrantDetails, now: datetime | None 
 def register_for(webinars, details: RegistrantDetails, now: datetime | None = None) -> list[RegistrationOutcome]:
     """All or nothing: if any webinar refuses, raise before anything is added."""
     now = now or utcnow()
-    # Built before the lock: the calendar file does not depend on who gets a seat.
-    calendars = {w.id: calendar_file(w, details.preferred_language) for w in webinars}
     locked = lock_webinars(webinars)
     counts = {w.id: _seats_and_duplicate(w, details.email_normalised) for w in locked}
     availabilities = [registration_state(w, now, counts[w.id].seats_left) for w in locked]
     for availability in availabilities:
         _refuse_unless_accepting(availability)
-    return [_register_locked(a, details, now, calendars[a.webinar.id], counts[a.webinar.id].existing_id)
-            for a in availabilities]
+    return [_register_locked(a, details, now, counts[a.webinar.id].existing_id) for a in availabilities]
 
 
 @dataclass(frozen=True)
@@ -344,7 +337,7 @@ def _refuse_unless_accepting(availability: Availability) -> None:
 
 
 def _register_locked(availability: Availability, details: RegistrantDetails, now: datetime,
-                     calendar: bytes, existing_id: int | None) -> RegistrationOutcome:
+                     existing_id: int | None) -> RegistrationOutcome:
     webinar = availability.webinar
     if existing_id is not None:
         existing = db.session.get(Registration, existing_id)
@@ -354,8 +347,8 @@ def _register_locked(availability: Availability, details: RegistrantDetails, now
     registration = _insert_registration(webinar, details, now, confirmed)
     # A brand-new registration has no message yet: no look-up before rendering (ON CONFLICT still guards).
     if confirmed:
-        _queue(registration, "confirmation", _l("You are registered: %(title)s", title=webinar.title), ics=calendar,
-               check_first=False)
+        _queue(registration, "confirmation", _l("You are registered: %(title)s", title=webinar.title),
+               calendar=True, check_first=False)
     else:
         _queue(registration, "waitlisted", _l("You are on the waiting list: %(title)s", title=webinar.title),
                check_first=False)
@@ -364,12 +357,12 @@ def _register_locked(availability: Availability, details: RegistrantDetails, now
 
 def _insert_registration(webinar: Webinar, details: RegistrantDetails, now: datetime,
                          confirmed: bool) -> Registration:
-    """Two Core statements instead of the unit of work (a registration's largest ORM cost).
+    """One Core INSERT instead of the unit of work (a registration's largest ORM cost).
 
-    The INSERT returns the id; the link's hash is derived from it (see
-    ``manage_token``) and written by one UPDATE. The object is then attached
-    to the session as if loaded, with every column known: no flush, no
-    SELECT to read it back. The unique index still refuses a duplicate.
+    The link's hash is known before the row exists (see ``manage_token``), so
+    the INSERT writes everything and returns the id. The object is then
+    attached to the session as if loaded, with every column known: no flush,
+    no SELECT to read it back. The unique index still refuses a duplicate.
     """
     stamp = utcnow()
     values = {
@@ -385,18 +378,15 @@ def _insert_registration(webinar: Webinar, details: RegistrantDetails, now: date
         "consented_at": now,
         "status": RegistrationStatus.CONFIRMED if confirmed else RegistrationStatus.WAITLISTED,
         "attended": False,
-        # A random placeholder: the real hash is derived from the id (see manage_token).
-        "token_hash": new_token()[1],
         "created_at": stamp,
         "updated_at": stamp,
         "cancelled_at": None,
         "promoted_at": None,
         "purged_at": None,
     }
+    values["token_hash"] = hash_token(link_token(webinar.id, details.email_normalised, stamp))
     values["id"] = _core(_INSERT_REGISTRATION, values).scalar_one()
     registration = Registration(**values)
-    values["token_hash"] = registration.token_hash = hash_token(manage_token(registration))
-    _core(_SET_TOKEN_HASH, {"rid": values["id"], "hash": values["token_hash"]})
     make_transient_to_detached(registration)  # persistent, as if loaded
     db.session.add(registration)
     set_committed_value(registration, "webinar", webinar)
@@ -405,11 +395,6 @@ def _insert_registration(webinar: Webinar, details: RegistrantDetails, now: date
 
 _REGISTRATIONS = Registration.__table__
 _INSERT_REGISTRATION = insert(_REGISTRATIONS).returning(_REGISTRATIONS.c.id)
-# ``updated_at`` named so the column's onupdate does not replace the value the object holds.
-_SET_TOKEN_HASH = (
-    update(_REGISTRATIONS).where(_REGISTRATIONS.c.id == bindparam("rid"))
-    .values(token_hash=bindparam("hash"), updated_at=_REGISTRATIONS.c.updated_at)
-)
 
 
 # --- cancelling and the waiting list -----------------------------------------------
@@ -458,7 +443,7 @@ def _promote(webinar: Webinar, now: datetime | None) -> list[Registration]:
 def _confirm_from_waitlist(registration: Registration, now: datetime | None) -> None:
     registration.status = RegistrationStatus.CONFIRMED
     registration.promoted_at = now or utcnow()
-    _queue(registration, "promoted", _l("You have a seat: %(title)s", title=registration.webinar.title), ics=True)
+    _queue(registration, "promoted", _l("You have a seat: %(title)s", title=registration.webinar.title), calendar=True)
 
 
 def change_capacity(webinar: Webinar, new_capacity: int | None, now: datetime | None = None) -> list[Registration]:
@@ -517,16 +502,34 @@ def manage_token(registration: Registration) -> str:
     """The secret in the registration's links, derivable again for every later email.
 
     Only its hash is stored, yet the reminder, promotion, resend and feedback
-    emails must carry the same link: so the token is an HMAC of the
-    registration's id and creation instant under SECRET_KEY (a 256-bit
-    secret), not a random value that would have to be kept.
+    emails must carry the same link: so the token is an HMAC under SECRET_KEY
+    (a 256-bit secret) of what identifies the registration from its first
+    instant (webinar, email, creation time to the microsecond; one active
+    registration per email and webinar), not a random value that would have
+    to be kept. Being known before the INSERT, its hash goes in with the row.
+    Links of registrations made before this form (an HMAC of the id) still work.
     """
-    created = registration.created_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%f")
-    digest = hmac.new(
-        current_app.config["SECRET_KEY"].encode("utf-8"),
-        f"registration-link:{registration.id}:{created}".encode(),
-        hashlib.sha256,
-    ).digest()
+    token = link_token(registration.webinar_id, registration.email_normalised, registration.created_at)
+    if token_matches(token, registration.token_hash):
+        return token
+    return _link_token_from_id(registration.id, registration.created_at)
+
+
+def link_token(webinar_id: int, email_normalised: str | None, created_at: datetime) -> str:
+    """The link of a registration being created (see ``manage_token``)."""
+    return _hmac_token(f"registration-link:v2:{webinar_id}:{email_normalised}:{_instant(created_at)}")
+
+
+def _link_token_from_id(registration_id: int, created_at: datetime) -> str:
+    return _hmac_token(f"registration-link:{registration_id}:{_instant(created_at)}")
+
+
+def _instant(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%f")
+
+
+def _hmac_token(message: str) -> str:
+    digest = hmac.new(current_app.config["SECRET_KEY"].encode("utf-8"), message.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
 
 
@@ -559,71 +562,13 @@ def join_link_open(registration: Registration, now: datetime | None = None) -> b
 
 # --- emails ---------------------------------------------------------------------------
 
-_CALENDAR_CACHE: dict[tuple, bytes] = {}
-_CALENDAR_CACHE_SIZE = 64
-
-
-def calendar_file(webinar: Webinar, language: str) -> bytes:
-    """The webinar's .ics in the recipient's language, kept per process until the webinar or its talks change.
-
-    Every confirmation carries it, and building it (and loading the talks,
-    presenters and roles it lists) is a good share of a registration's cost.
-    The key holds everything the file depends on: the webinar's and series'
-    columns and the talks' text, read from the loaded objects when the caller
-    has them, otherwise with one Core query (no ORM graph) — only a miss loads
-    the graph.
-    """
-    from portal.services.calendar import webinar_calendar  # written by the calendar feature
-
-    talks = _talks_key(webinar)
-    key = (_row_key(webinar), _row_key(webinar.series), talks, language, current_app.config["PORTAL_BASE_URL"])
-    cached = _CALENDAR_CACHE.get(key)
-    if cached is None:
-        if len(_CALENDAR_CACHE) >= _CALENDAR_CACHE_SIZE:
-            _CALENDAR_CACHE.clear()
-        _load_talks(webinar)
-        with force_locale(language):
-            cached = _CALENDAR_CACHE[key] = webinar_calendar(webinar)
-    return cached
-
 
 def _row_key(instance) -> tuple:
     """Every column value of a loaded row: any change to it (ORM or Core) gives a new key."""
     return (type(instance).__name__, *(getattr(instance, c.key) for c in instance.__table__.columns))
 
 
-def _talks_key(webinar: Webinar) -> tuple:
-    if "presentations" not in sa_inspect(webinar).unloaded:
-        return ("orm", tuple(
-            (p.id, p.title, tuple((person.id, person.display_name, tuple(str(r) for r in person.roles))
-                                  for person in p.presenters))
-            for p in webinar.presentations))
-    return ("sql", tuple(_core(_TALKS_KEY, {"id": webinar.id}).tuples()))
-
-
-_TALKS_KEY = text(
-    "SELECT p.id, p.position, p.title, pr.id, pp.position, pr.name, pr.honorific, pr.post_nominals, "
-    "r.id, r.position, r.title, r.unit, o.name "
-    "FROM presentation p "
-    "LEFT JOIN presentation_presenter pp ON pp.presentation_id = p.id "
-    "LEFT JOIN presenter pr ON pr.id = pp.presenter_id "
-    "LEFT JOIN presenter_role r ON r.presenter_id = pr.id "
-    "LEFT JOIN organisation o ON o.id = r.organisation_id "
-    "WHERE p.webinar_id = :id ORDER BY p.position, p.id, pp.position, pr.id, r.position, r.id"
-)
-
-
-def _load_talks(webinar: Webinar) -> None:
-    """Only on a cache miss: the talks, presenters, roles and organisations in a few queries."""
-    if "presentations" in sa_inspect(webinar).unloaded:
-        db.session.scalars(
-            select(Webinar).where(Webinar.id == webinar.id).options(
-                selectinload(Webinar.presentations).selectinload(Presentation.presenters)
-                .selectinload(Presenter.roles).joinedload(PresenterRole.organisation))
-        ).one()
-
-
-def _queue(registration: Registration, kind: str, subject, *, dedupe: bool = True, ics: bool | bytes = False,
+def _queue(registration: Registration, kind: str, subject, *, dedupe: bool = True, calendar: bool = False,
            extra: dict | None = None, check_first: bool = True):
     webinar = registration.webinar
     language = registration.preferred_language or "en"
@@ -637,7 +582,7 @@ def _queue(registration: Registration, kind: str, subject, *, dedupe: bool = Tru
         registration=registration,
         webinar=webinar,
         dedupe_key=f"{kind}:{registration.id}" if dedupe else None,
-        ics=(calendar_file(webinar, language) if ics is True else ics) or None,
+        calendar_language=language if calendar else None,
         check_first=check_first,
         rendered=_message(kind, subject, registration, language, extra or {}),
     )
@@ -726,4 +671,4 @@ def _context(registration, webinar: Webinar, link: str, extra: dict) -> dict:
 def queue_reminder(registration: Registration) -> bool:
     """Queue the reminder once per registration; ``False`` when it was already queued."""
     subject = _l("Reminder: %(title)s", title=registration.webinar.title)
-    return _queue(registration, "reminder", subject, ics=True) is not None
+    return _queue(registration, "reminder", subject, calendar=True) is not None
