@@ -6,9 +6,13 @@ FLASK  := $(BIN)/flask --app portal
 
 .PHONY: run test install translations lint bench readme clean
 
+# The email worker runs beside the server, so a registration's confirmation appears in
+# instance/mail/ within seconds; it stops with the server (Ctrl-C).
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo load --upcoming --with-registrations
+	$(FLASK) outbox send --loop --interval 3 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: install
