@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -9,9 +10,21 @@ from babel import Locale
 from babel.dates import format_date, format_datetime, format_time, get_timezone_name
 from flask_babel import get_locale
 
+#: How each interface language writes dates and times. The French catalogue is
+#: Canada's (its Language-Team), so its dates are too: "13 h 00, heure normale
+#: de l'Est" rather than France's "13:00, heure normale de l'Est nord-américain".
+#: English keeps CLDR's default ("1:00 PM Eastern Daylight Time"), which Canadian
+#: readers use too; CLDR's en_CA would say "Eastern Daylight Saving Time".
+DATE_LOCALES = {"en": "en", "fr": "fr_CA"}
 
-def _locale() -> str:
-    return str(get_locale() or "en")
+
+def _locale() -> Locale:
+    return _parsed(DATE_LOCALES.get(str(get_locale() or "en"), "en"))
+
+
+@functools.cache
+def _parsed(identifier: str) -> Locale:
+    return Locale.parse(identifier)
 
 
 def long_date(moment: datetime, zone: ZoneInfo) -> str:
@@ -32,7 +45,7 @@ def zone_label(moment: datetime, zone: ZoneInfo) -> str:
 def full_datetime(moment: datetime, zone: ZoneInfo) -> str:
     """'December 2, 2022, 1:00 PM EST': the locale's long date, its short time (nobody
     schedules to the second) and the zone's abbreviation."""
-    locale = Locale.parse(_locale())
+    locale = _locale()
     pattern = str(locale.datetime_formats["long"]).format(
         f"{locale.time_formats['short'].pattern} z", locale.date_formats["long"].pattern
     )

@@ -147,7 +147,7 @@ def test_organiser_pages_show_times_without_seconds(app, client, editor):
         assert "December 6, 2030, 1:00\u202fPM EST" in page, path  # CLDR: narrow no-break space
         assert not re.search(r"\b\d{1,2}:\d\d:\d\d\b", page), (path, re.findall(r".{40}\d:\d\d:\d\d.{10}", page))
     with force_locale("fr"):
-        assert dates.full_datetime(webinar.starts_at, webinar.series.zone) == "6 décembre 2030, 13:00 HNE"
+        assert dates.full_datetime(webinar.starts_at, webinar.series.zone) == "6 décembre 2030, 13 h 00 HNE"
 
 
 # ---------------------------------------------------------------- the list

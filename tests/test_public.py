@@ -162,6 +162,13 @@ def test_upcoming_webinar_offers_registration_and_omits_empty_sections(client, p
     assert "National Child Exploitation Crime Centre, Royal Canadian Mounted Police" in text
 
 
+def test_french_times_are_written_the_canadian_way(client, programme):
+    """The French interface is Canada's: "13 h 00", "heure normale de l'Est", not France's "13:00"."""
+    french = text_of(page(client, "/webinars/technology", **{"Accept-Language": "fr"}))
+    assert "vendredi 2 décembre 2022, 13 h 00–14 h 30 heure normale de l’Est" in french
+    assert "13:00" not in french and "nord-américain" not in french
+
+
 def test_summer_dates_name_the_summer_zone(client, programme):
     make_webinar(programme["series"], slug="summer", starts_at=datetime(2023, 6, 1, 17, 0, tzinfo=UTC))
     db.session.commit()
