@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -12,6 +12,7 @@ from portal.extensions import db
 from portal.models import OutboxMessage, Registration, RegistrationStatus, WebinarStatus
 from portal.services import registration as registrations
 from portal.services.outbox import calendar_attachment
+from tests.conftest import page_in
 from tests.factories import make_registration, make_series, make_webinar, now
 
 
@@ -176,6 +177,16 @@ def test_cancelled_person_may_register_again(client, csrf):
     db.session.commit()
     post_registration(client, csrf, webinar)
     assert [r.status for r in registrations_of(webinar)] == ["cancelled", "confirmed"]
+
+
+def test_not_open_yet_names_the_opening_time_in_the_series_zone(client):
+    opens = datetime(2030, 3, 4, 14, 0, tzinfo=UTC)  # 09:00 in Toronto (EST)
+    webinar = make_webinar(registration_opens_at=opens, starts_at=datetime(2030, 3, 20, 17, 0, tzinfo=UTC))
+    db.session.commit()
+    text = client.get(f"/register/{webinar.slug}").get_data(as_text=True).replace("\u202f", " ")
+    assert "Registration opens on March 4, 2030, 9:00 AM EST." in text
+    text = page_in(client, "fr", f"/webinars/{webinar.slug}")
+    assert "Les inscriptions ouvrent le 4 mars 2030, 09 h 00 HNE." in text
 
 
 @pytest.mark.parametrize(

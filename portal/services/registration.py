@@ -22,13 +22,13 @@ from datetime import UTC, datetime, timedelta
 
 import markupsafe
 from flask import current_app
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.orm import contains_eager, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
+from portal.dates import full_datetime
 from portal.extensions import db
 from portal.models import (
     Registration,
@@ -112,7 +112,8 @@ class Availability:
 
 
 def _when(moment: datetime, webinar: Webinar) -> str:
-    return format_datetime(moment.astimezone(webinar.series.zone), "long").replace(" UTC", "")
+    """In the series' zone, named, like every other time on the pages (not the server's UTC)."""
+    return full_datetime(moment, webinar.series.zone)
 
 
 @dataclass
