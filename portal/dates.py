@@ -27,6 +27,11 @@ def _parsed(identifier: str) -> Locale:
     return Locale.parse(identifier)
 
 
+def browser_locale() -> str:
+    """The same choice as a BCP 47 tag ("fr-CA"), for the script that writes the visitor's own time."""
+    return str(_locale()).replace("_", "-")
+
+
 def long_date(moment: datetime, zone: ZoneInfo) -> str:
     """'Friday, December 2, 2022' / 'vendredi 2 décembre 2022'."""
     return format_date(moment.astimezone(zone).date(), "full", locale=_locale())

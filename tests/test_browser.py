@@ -462,3 +462,13 @@ def test_organiser_signs_in_with_the_keyboard_alone(site, page):
         page.keyboard.press("Enter")
     assert page.url.rstrip("/").endswith("/organiser"), page.url
     assert page.locator("h1").inner_text() != ""
+
+
+def test_your_time_is_written_like_the_page_in_french(site, page):
+    """Paris visitor, French page: the script's "your time" line uses Canadian French like the server."""
+    page.goto(site("/language/fr?next=" + site.path("/webinars/{webinar_slug}")))
+    line = page.locator("p[data-prefix]:not([hidden])").first
+    text = line.inner_text()
+    assert text.startswith(line.get_attribute("data-prefix")), text
+    assert re.search(r"\b\d{1,2} h \d{2}\b", text), text
+    assert not re.search(r"\b\d{1,2}:\d{2}\b", text), text

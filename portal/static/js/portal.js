@@ -1,7 +1,8 @@
 // Enhancement only: show event times in the visitor's own zone too.
 (function () {
   "use strict";
-  var lang = document.documentElement.lang || undefined;
+  // The page's language as the server writes dates in it ("fr-CA": "13 h 00", not "13:00").
+  var lang = document.body.getAttribute("data-date-locale") || document.documentElement.lang || undefined;
   document.querySelectorAll("time[data-local]").forEach(function (el) {
     var when = new Date(el.getAttribute("datetime"));
     if (isNaN(when)) { return; }
