@@ -13,10 +13,11 @@ import time_machine
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import OutboxMessage, Registration, RegistrationStatus
+from portal.models import OutboxMessage, Registration, RegistrationStatus, Sector
 from portal.services import registration as registrations
 from portal.services.outbox import calendar_attachment
 from portal.services.tokens import hash_token
+from tests.conftest import page_in
 from tests.factories import make_registration, make_webinar, now
 
 
@@ -45,6 +46,15 @@ def test_links_emailed_before_the_token_changed_form_keep_working(client):
     db.session.commit()
     assert registrations.manage_token(registration) == old_link
     assert client.get(f"/registration/{old_link}").status_code == 200
+
+
+def test_manage_page_shows_the_registrants_sector_and_region_as_words(client):
+    webinar = make_webinar()
+    _, token = make_registration(webinar, sector=Sector.EDUCATION, region="QC")
+    english = page_in(client, "en", f"/registration/{token}")
+    assert "<dd>Education</dd>" in english and "<dd>Quebec</dd>" in english
+    french = page_in(client, "fr", f"/registration/{token}")
+    assert "<dd>Éducation</dd>" in french and "<dd>Québec</dd>" in french
 
 
 def test_manage_page_shows_status_position_and_calendar(client):

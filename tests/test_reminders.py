@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import OutboxMessage, RegistrationStatus, WebinarStatus
+from portal.services.outbox import calendar_attachment
 from tests.factories import make_registration, make_webinar, now
 
 
@@ -34,6 +35,9 @@ def test_reminders_go_once_to_confirmed_registrants_of_webinars_starting_soon(ru
     assert message.dedupe_key == f"reminder:{confirmed.id}"
     assert "https://meet.example/room-42" in message.body_text
     assert "http://portal.test/registration/" in message.body_text
+    # The reminder carries the calendar, in the registrant's language (French here).
+    assert message.calendar_language == "fr"
+    assert "Commence dans 15 minutes" in calendar_attachment(message).decode().replace("\r\n ", "")
 
 
 def test_reminder_window_follows_the_setting(app, runner):

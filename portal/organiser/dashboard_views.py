@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from portal.labels import label
 from portal.models.types import utcnow
 from portal.organiser import bp
 from portal.organiser.access import READERS, role_required
@@ -42,9 +43,8 @@ def dashboard():
         webinar_id=webinar_id,
         days=days,
         chart=daily_chart(days),
-        sectors=share_bars([(s.value if s else None, n) for s, n in figures.by_sector(webinar_id)],
-                           figures.sector_labels()),
-        regions=share_bars(figures.by_region(webinar_id), figures.region_labels()),
+        sectors=share_bars(figures.by_sector(webinar_id)),
+        regions=share_bars(figures.by_region(webinar_id), "region"),
         width=CHART_WIDTH, height=CHART_HEIGHT, pad=CHART_PAD,
     )
 
@@ -95,9 +95,8 @@ def daily_chart(days: list) -> DailyChart | None:
     return DailyChart(bars, " ".join(points), peak, days[-1][2], days[0][0].isoformat(), days[-1][0].isoformat())
 
 
-def share_bars(rows: list[tuple[str | None, int]], labels: dict | None = None) -> list[tuple[str, int, float]]:
-    """(label, count, percent of the largest) for horizontal bars."""
+def share_bars(rows: list[tuple[object, int]], kind: str | None = None) -> list[tuple[str, int, float]]:
+    """(word, count, percent of the largest) for horizontal bars; ``kind`` as for ``labels.label``."""
     largest = max((n for _v, n in rows), default=0) or 1
     unknown = _("Not given")
-    return [((labels or {}).get(value, value) if value else unknown, n, round(100 * n / largest, 1))
-            for value, n in rows]
+    return [(label(value, kind) if value else unknown, n, round(100 * n / largest, 1)) for value, n in rows]

@@ -18,8 +18,6 @@ from portal.models.types import utcnow
 from portal.registration import bp
 from portal.registration.forms import (
     LANGUAGE_LABELS,
-    REGION_LABELS,
-    SECTOR_LABELS,
     ConfirmForm,
     DetailsForm,
     RegistrationForm,
@@ -146,8 +144,6 @@ def _manage_page(token: str, registration: Registration, details_form: DetailsFo
         details_form=details_form or DetailsForm(obj=registration),
         cancel_form=ConfirmForm(),
         statuses=RegistrationStatus,
-        sector_labels=SECTOR_LABELS,
-        region_labels=REGION_LABELS,
         language_labels=LANGUAGE_LABELS,
         now=now,
     ), status

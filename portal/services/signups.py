@@ -127,19 +127,6 @@ def by_region(webinar_id: int | None = None):
     return by_column(Registration.region, webinar_id)
 
 
-def sector_labels() -> dict[str, str]:
-    """How sectors read on the dashboard: the registration form's own words."""
-    from portal.registration.forms import SECTOR_LABELS
-
-    return {sector.value: str(label) for sector, label in SECTOR_LABELS.items()}
-
-
-def region_labels() -> dict[str, str]:
-    from portal.registration.forms import REGION_LABELS
-
-    return {code: str(label) for code, label in REGION_LABELS.items()}
-
-
 # ---------------------------------------------------------------- one webinar's registrations
 
 PAGE_SIZE = 50
