@@ -3,17 +3,21 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app portal
+PORT   ?= 5000
 
 .PHONY: run test install translations lint bench readme clean
 
 # The email worker runs beside the server, so a registration's confirmation appears in
 # instance/mail/ within seconds; it stops with the server (Ctrl-C).
+# PORT moves the server (macOS keeps 5000 for AirPlay); links in emails follow it.
+run: export PORTAL_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo load --upcoming --with-registrations
+	@$(FLASK) demo organiser
 	$(FLASK) outbox send --loop --interval 3 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install
 	$(BIN)/pytest

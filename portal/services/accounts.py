@@ -180,3 +180,23 @@ def set_password(organiser: Organiser, password: str) -> None:
     if problem:
         raise AccountError(problem)
     organiser.password_hash = hash_password(password)
+
+
+def ensure_demo_organiser(email: str, password_file: str) -> str | None:
+    """The demo administrator's password, creating the account the first time.
+
+    Returns None when the account exists but its password file is gone (an organiser may
+    have changed or removed it on purpose: never reset a password behind their back).
+    """
+    import secrets
+
+    password_file = Path(password_file)
+    existing = find_by_email(email)
+    if existing is not None:
+        return password_file.read_text(encoding="utf-8").strip() if password_file.exists() else None
+    password = secrets.token_urlsafe(12)
+    create_organiser(email=email, name="Demo organiser", role=Role.ADMIN, password=password)
+    password_file.parent.mkdir(parents=True, exist_ok=True)
+    password_file.write_text(password + "\n", encoding="utf-8")
+    password_file.chmod(0o600)
+    return password
