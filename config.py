@@ -53,7 +53,8 @@ def persistent_secret_key(instance_path: str) -> str:
 class DefaultConfig:
     """Settings that do not depend on the environment."""
 
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # hide_parameters: a database error's text (logged) must not carry the values (emails, names).
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
     SQLALCHEMY_RECORD_QUERIES = False
     WTF_CSRF_TIME_LIMIT = 4 * 3600
     BABEL_DEFAULT_LOCALE = "en"
@@ -103,6 +104,9 @@ def settings_for(environ: os._Environ | dict, instance_path: str) -> dict:
         "FEEDBACK_WINDOW_DAYS": _int(env("FEEDBACK_WINDOW_DAYS"), 14),
         "REGISTRATION_RATE_LIMIT": env("REGISTRATION_RATE_LIMIT") or "20 per hour",
         "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT") or "10 per minute",
+        "METRICS_TOKEN": env("METRICS_TOKEN") or None,
+        "LOG_FORMAT": "text" if (env("LOG_FORMAT") or "json").strip().lower() == "text" else "json",
+        "LOG_LEVEL": (env("LOG_LEVEL") or "INFO").strip().upper(),
     }
 
 
