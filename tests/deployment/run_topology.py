@@ -369,7 +369,7 @@ def check_mail(topology: Topology, label: str) -> None:
         return pending == 0 and set(received) >= expected
 
     try:
-        received = topology.wait_for("every email to reach SMTP", settled, 120, step=1)
+        topology.wait_for("every email to reach SMTP", settled, 120, step=1)
     except Breach as breach:
         topology.check(False, f"{label}: {breach}")
         return
