@@ -10,7 +10,7 @@ config = context.config
 
 # Interpret the config file for Python logging.
 # This line sets up loggers basically.
-# Keep loggers made before the migration ran (the portal's request and worker logs) working.
+# Keep the app's own loggers (rate-limit warnings, request logs) working after an upgrade run in-process.
 fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
