@@ -75,8 +75,10 @@ def register_one(base: str, slug: str, email: str, name: str) -> dict:
     })
     record["posted"] = time.time()
     try:
+        # As a browser sends it: over HTTPS, Flask-WTF checks that the form came from this site.
         status, headers, _ = request(base, "POST", path, body, {
-            "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+            "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie,
+            "Referer": base + path, "Origin": base})
     except OSError as error:
         record.update(phase="post", status=None, error=repr(error), ended=time.time())
         return record
