@@ -113,11 +113,12 @@ def run_register(args) -> None:
 
 def run_get(args) -> None:
     try:
-        status, _, body = request(args.base, "GET", args.path)
+        headers = dict(h.split(": ", 1) for h in args.header)
+        status, _, body = request(args.base, "GET", args.path, headers=headers)
     except OSError as error:
         print(f"000 {error!r}")
         return
-    print(f"{status} {body.strip()[:500]}")
+    print(f"{status} {body.strip() if args.full else body.strip()[:500]}")
 
 
 def main() -> None:
@@ -132,6 +133,8 @@ def main() -> None:
     reg.add_argument("--out", required=True)
     get = sub.add_parser("get")
     get.add_argument("--base", required=True)
+    get.add_argument("--header", action="append", default=[], help="'Name: value', repeatable")
+    get.add_argument("--full", action="store_true", help="print the whole body")
     get.add_argument("path")
     args = parser.parse_args()
     {"register": run_register, "get": run_get}[args.command](args)

@@ -124,8 +124,8 @@ class Topology:
                          timeout=timeout, check=False)
         return result.stdout.strip()
 
-    def get(self, path: str, base: str = BASE, client: str = "c1") -> tuple[int, str]:
-        out = self.in_client(client, "get", "--base", base, path)
+    def get(self, path: str, base: str = BASE, client: str = "c1", *options: str) -> tuple[int, str]:
+        out = self.in_client(client, "get", "--base", base, *options, path)
         status, _, body = out.partition(" ")
         return int(status or 0), body
 
@@ -333,7 +333,7 @@ def check_outcomes(topology: Topology, attempts: list[dict], label: str) -> set[
     rows, _ = registrations(topology.database)
     by_email = collections.Counter(r.email for r in rows)
     told_stored = {a["email"] for a in attempts if a.get("status") == 302 and "/sent" in a.get("location", "")}
-    told_refused = {a["email"] for a in attempts if a.get("status") in (409, 422, 429)}
+    told_refused = {a["email"] for a in attempts if a.get("status") in (400, 409, 422, 429)}
     cut_off = {a["email"] for a in attempts} - told_stored - told_refused
     topology.check(all(by_email[e] == 1 for e in told_stored),
                    f"{label}: each of the {len(told_stored)} people told 'check your email' has exactly one row")
@@ -479,6 +479,26 @@ def step_4(topology: Topology) -> None:
         topology.check(False, f"step 4: {breach}")
     status, body = topology.get("/readyz")
     topology.check(status == 200, f"step 4: /readyz through nginx: {status} {body}")
+    status, _ = topology.get("/metrics")
+    topology.check(status == 401, f"step 4: /metrics without the token: {status}")
+    status, text = topology.get("/metrics", BASE, "c1", "--full", "--header", f"Authorization: Bearer {METRICS_TOKEN}")
+    confirmed = [line for line in text.splitlines() if line.startswith('portal_registrations_total{outcome="confirmed"}')]
+    topology.check(status == 200 and bool(confirmed),
+                   f"step 4: /metrics with the token, every gunicorn worker of one host added up: {confirmed}")
+
+
+def check_logs(topology: Topology) -> None:
+    """The hosts' logs: the clients' own addresses, and no email address (nor any name) anywhere."""
+    logs = {path.name: path.read_text(errors="replace") for path in topology.workdir.glob("*.log")}
+    leaking = sorted(name for name, text in logs.items() if "@example.org" in text or "Person s" in text)
+    topology.check(not leaking, f"logs: no email address or name in any host's log ({leaking})")
+    clients = set()
+    for name in ("app1.log", "app2.log"):
+        for line in logs.get(name, "").splitlines():
+            if '"logger": "portal.request"' in line:
+                clients.add(json.loads(line).get("client"))
+    topology.check(set(CLIENTS.values()) <= clients and LB not in clients,
+                   f"logs: the request log names the clients' addresses, not nginx's ({sorted(map(str, clients))})")
 
 
 def step_5(topology: Topology) -> None:
@@ -556,6 +576,7 @@ def main() -> int:
         step_3(topology)
         step_4(topology)
         step_5(topology)
+        check_logs(topology)
     except Breach as breach:
         topology.breaches.append(str(breach))
         print(f"  BREACH {breach}", flush=True)
