@@ -19,6 +19,7 @@ from flask import Flask, current_app, jsonify, render_template, request
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from portal.commands.worker_loop import describe_fault
 from portal.extensions import db
 
 logger = logging.getLogger("portal.health")
@@ -37,8 +38,6 @@ def database_unavailable(error: DBAPIError):
     """The database did not answer: tell the visitor to come back, in their language (or JSON)."""
     with contextlib.suppress(DBAPIError):
         db.session.rollback()
-    from portal.commands.worker_loop import describe_fault
-
     logger.warning("database unavailable", extra={"fault": describe_fault(error)})
     if request.path.startswith("/api/"):
         response = jsonify(error={"status": 503, "message": "Service Unavailable",

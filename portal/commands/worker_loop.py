@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import signal
 import smtplib
 import threading
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from portal.extensions import db
+from portal.observability import mask_addresses
 
 logger = logging.getLogger("portal.worker")
 
@@ -29,9 +29,6 @@ LONGEST_BACKOFF_SECONDS = 60.0
 #: Faults a worker waits out; anything else is a bug and ends the process (its supervisor restarts it).
 TRANSIENT_FAULTS = (OperationalError, DBAPIError, OSError, smtplib.SMTPException)
 
-_EMAIL = re.compile(r"[^\s@<>\"']+@[^\s@<>\"']+")
-
-
 def describe_fault(error: BaseException) -> str:
     """One line about a fault, safe for the log: the driver's first line, no SQL, no addresses.
 
@@ -40,7 +37,7 @@ def describe_fault(error: BaseException) -> str:
     """
     cause = error.orig if isinstance(error, SQLAlchemyError) and getattr(error, "orig", None) else error
     text = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
-    return f"{type(cause).__name__}: {_EMAIL.sub('<address>', text)}"[:300]
+    return f"{type(cause).__name__}: {mask_addresses(text)}"[:300]
 
 
 def backoff_seconds(failures: int) -> float:
