@@ -66,7 +66,8 @@ def persistent_secret_key(instance_path: str) -> str:
 class DefaultConfig:
     """Settings that do not depend on the environment."""
 
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # hide_parameters: a database error's text (logged) must not carry the values (emails, names).
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
     SQLALCHEMY_RECORD_QUERIES = False
     WTF_CSRF_TIME_LIMIT = 4 * 3600
     BABEL_DEFAULT_LOCALE = "en"
@@ -163,6 +164,9 @@ def settings_for(environ: os._Environ | dict, instance_path: str) -> dict:
         "LOGIN_ACCOUNT_RATE_LIMIT": env("LOGIN_ACCOUNT_RATE_LIMIT") or "5 per 15 minutes",
         "ORGANISER_IDLE_MINUTES": _int(env("ORGANISER_IDLE_MINUTES"), 60),
         "ORGANISER_SESSION_HOURS": _int(env("ORGANISER_SESSION_HOURS"), 12),
+        "METRICS_TOKEN": env("METRICS_TOKEN") or None,
+        "LOG_FORMAT": "text" if (env("LOG_FORMAT") or "json").strip().lower() == "text" else "json",
+        "LOG_LEVEL": (env("LOG_LEVEL") or "INFO").strip().upper(),
     }
 
 

@@ -45,7 +45,12 @@ def create_app(config: dict | None = None) -> Flask:
     _tune_sqlite(app)
     _register_blueprints(app)
     _register_commands(app)
+
+    from portal import health, observability
+
     web.init_app(app)
+    health.init_app(app)
+    observability.init_app(app)
     return app
 
 
@@ -80,6 +85,12 @@ def _wait_for_sqlite_lock(app: Flask) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # A database host that stops answering must fail a request (503) or a worker pass in
+        # seconds, not hang it until the kernel gives up on the connection.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options["connect_args"] = {"connect_timeout": 5, **options.get("connect_args", {})}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 

@@ -90,7 +90,7 @@ ORGANISER_PAGES = {
 
 #: Routes that are not HTML pages (files, JSON, redirects) or only answer POST.
 NOT_PAGES = re.compile(
-    r"\.(ics|csv|json)$|^/api/|^/healthz$|^/static/|^/language/|^/organiser/logout$|^/organiser/signups$"
+    r"\.(ics|csv|json)$|^/api/|^/(healthz|readyz|metrics)$|^/static/|^/language/|^/organiser/logout$|^/organiser/signups$"
 )
 
 

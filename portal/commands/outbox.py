@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import time
+import logging
 
 import click
 from flask.cli import AppGroup
 
-from portal.extensions import db
+from portal.commands.worker_loop import StopSignal, run_until_stopped
 from portal.services.outbox import DeliveryReport, deliver_all_due
+
+logger = logging.getLogger("portal.worker")
 
 group = AppGroup("outbox", help="Deliver the email waiting in the outbox.")
 
@@ -22,23 +24,27 @@ group = AppGroup("outbox", help="Deliver the email waiting in the outbox.")
 @click.option("--passes", default=0, type=click.IntRange(0), hidden=True,
               help="Stop a --loop after this many passes (0 = never); for tests.")
 def send(loop: bool, interval: int, batch: int, passes: int) -> None:
-    """Send every message that is due; failures are retried later with backoff."""
+    """Send every message that is due; failures are retried later with backoff.
+
+    With ``--loop`` this is the email worker: database and mail server outages
+    are logged and waited out (see ``worker_loop``); SIGTERM or SIGINT end it
+    after the message in hand, with exit status 0.
+    """
     if not loop:
         click.echo(deliver_all_due(batch=batch).summary())
         return
     total = DeliveryReport()
-    done = 0
-    try:
-        while True:
-            report = deliver_all_due(batch=batch)
-            total.add(report)
-            done += 1
-            if report.claimed:
-                click.echo(report.summary())
-            if passes and done >= passes:
-                break
-            db.session.remove()  # do not keep a connection (or a snapshot) while idle
-            time.sleep(interval)
-    except KeyboardInterrupt:
-        pass
-    click.echo(total.summary() + f" ({done} passes)")
+    def one_pass(stop: StopSignal) -> bool:
+        report = deliver_all_due(batch=batch, stop=stop)
+        total.add(report)
+        if report.claimed:
+            click.echo(report.summary())
+            logger.info("outbox pass", extra={"sent": report.sent, "retrying": report.retrying,
+                                               "failed": report.failed})
+        if report.server_down:
+            logger.warning("mail server unreachable, will retry")
+        return not report.server_down
+
+    with StopSignal() as stop:
+        result = run_until_stopped(one_pass, interval, stop, max_passes=passes)
+    click.echo(total.summary() + f" ({result.passes} passes)")

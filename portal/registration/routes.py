@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from portal import observability
 from portal.extensions import db
 from portal.models import Registration, RegistrationStatus, Sector, Webinar
 from portal.models.types import utcnow
@@ -99,12 +100,13 @@ def register(slug: str):
         body, status = page(429, wait=_wait_message(refusal))
         return body, status, {"Retry-After": str(refusal.retry_after)}
     try:
-        registrations.register_for(chosen, _details_from(form), now)
+        outcomes = registrations.register_for(chosen, _details_from(form), now)
     except registrations.RegistrationRefused as refused:
         db.session.rollback()
         return page(409, _("%(title)s: %(reason)s", title=refused.availability.webinar.title, reason=refused.message))
     db.session.commit()
     limits.count_registration(address, email, webinar_ids)
+    observability.count_registrations(outcomes)
     # ``slug`` (not ``webinar.slug``): the commit expired the webinar, and reloading it costs a query.
     return redirect(url_for("registration.sent", slug=slug, n=len(chosen)))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -48,6 +49,8 @@ class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    #: The mail server could not be reached at all (a worker backs off before the next pass).
+    server_down: bool = False
 
     @property
     def claimed(self) -> int:
@@ -57,6 +60,7 @@ class DeliveryReport:
         self.sent += other.sent
         self.retrying += other.retrying
         self.failed += other.failed
+        self.server_down = other.server_down
 
     def summary(self) -> str:
         return f"outbox: {self.sent} sent, {self.retrying} to retry, {self.failed} failed for good"
@@ -197,13 +201,21 @@ def retry_delay(attempts: int) -> timedelta:
     return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_RETRY)
 
 
-def deliver_due(now: datetime | None = None, batch: int = 50) -> DeliveryReport:
+def deliver_due(now: datetime | None = None, batch: int = 50,
+                stop: Callable[[], bool] | None = None) -> DeliveryReport:
     """One delivery pass: claim up to ``batch`` due messages, send them, record each outcome.
 
     Claiming is one UPDATE that pushes the messages' next attempt past a lease
     (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the database write lock on
     SQLite), committed before any network traffic, so two workers never send
     the same message and no database lock is held while talking to SMTP.
+
+    When the mail server cannot be reached at all, the claimed messages are
+    handed back due at once without spending one of their attempts (an outage
+    is not the message's fault: a long one must not make confirmations fail for
+    good) and ``report.server_down`` is set. ``stop()`` is asked after each
+    message: when it answers true the pass ends after the message in hand and
+    the rest are handed back, so a worker stopped by a signal delays nothing.
     """
     now = now or utcnow()
     ids = _claim(now, batch)
@@ -226,13 +238,25 @@ def deliver_due(now: datetime | None = None, batch: int = 50) -> DeliveryReport:
                     _record_sent(message, report)
                 handled.add(message.id)
                 db.session.commit()
+                if stop is not None and stop():
+                    break
     except (OSError, smtplib.SMTPException) as error:
-        # The server could not be reached at all: every message not yet handled waits.
-        for message in messages:
-            if message.id not in handled:
-                _record_failure(message, error, now, report)
-        db.session.commit()
+        # The server could not be reached at all (or the session broke between messages).
+        report.server_down = True
+        _hand_back([m for m in messages if m.id not in handled], now, error)
+        report.retrying += len(messages) - len(handled)
+        return report
+    _hand_back([m for m in messages if m.id not in handled], now)
     return report
+
+
+def _hand_back(messages: list[OutboxMessage], now: datetime, error: Exception | None = None) -> None:
+    """End the claim on messages this pass did not try: due again now, attempts unchanged."""
+    for message in messages:
+        message.next_attempt_at = now
+        if error is not None:
+            message.last_error = f"{type(error).__name__}: {error}"[:ERROR_LIMIT]
+    db.session.commit()
 
 
 def calendar_attachment(message: OutboxMessage, built: dict | None = None) -> bytes | None:
@@ -306,12 +330,14 @@ def _record_failure(message: OutboxMessage, error: Exception, now: datetime, rep
         report.retrying += 1
 
 
-def deliver_all_due(now: datetime | None = None, batch: int = 50, max_passes: int = 1000) -> DeliveryReport:
-    """Passes until nothing due is left (bounded, so a flood cannot spin forever)."""
+def deliver_all_due(now: datetime | None = None, batch: int = 50, max_passes: int = 1000,
+                    stop: Callable[[], bool] | None = None) -> DeliveryReport:
+    """Passes until nothing due is left (bounded, so a flood cannot spin forever), the mail
+    server is down, or ``stop()`` says so."""
     total = DeliveryReport()
     for _ in range(max_passes):
-        report = deliver_due(now=now, batch=batch)
+        report = deliver_due(now=now, batch=batch, stop=stop)
         total.add(report)
-        if report.claimed < batch:
+        if report.claimed < batch or report.server_down or (stop is not None and stop()):
             break
     return total
