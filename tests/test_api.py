@@ -87,6 +87,7 @@ def test_webinars_carry_the_seed_programme(client, demo):
         "slug": SERIES_SLUG,
         "title": "Combatting Online Child Sexual Exploitation",
         "url": f"{BASE}/series/{SERIES_SLUG}",
+        "title_i18n": {"en": "Combatting Online Child Sexual Exploitation", "fr": None},
     }
     assert [second["starts_at"], third["starts_at"]] == ["2023-01-27T18:00:00Z", "2023-02-24T18:00:00Z"]
     assert sum(len(w["presentations"]) for w in body["webinars"]) == 9

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -303,3 +304,10 @@ BULK_ACTIONS = [
 class BulkForm(OrganiserForm):
     action = SelectField(_l("With the selected registrations"), choices=choices(BULK_ACTIONS))
     confirmed = HiddenField(default="")
+
+
+class TranslationsUploadForm(OrganiserForm):
+    file = FileField(_l("Translated file (CSV)"), validators=[
+        FileRequired(_l("Choose the CSV file to import.")),
+        FileAllowed(["csv"], _l("Upload the .csv file you downloaded and translated.")),
+    ])

@@ -85,9 +85,17 @@ def _missing_in(item, where: str, fields: tuple[str, ...] | None = None) -> list
     return found
 
 
-def missing_translations(item: Series | Webinar) -> list[Missing]:
-    """The public texts of a series (with its objectives and themes) or a webinar (with its
-    presentations) that exist in one language only. Uses loaded relationships."""
+def missing_translations(item) -> list[Missing]:
+    """The public texts of a series (with its objectives and themes), a webinar (with its
+    presentations), a presenter (with their positions) or an organisation that exist in one
+    language only. Uses loaded relationships."""
+    if isinstance(item, Presenter):
+        found = _missing_in(item, str(_l("Presenter")))
+        for n, role in enumerate(item.roles, start=1):
+            found += _missing_in(role, str(_l("Position %(number)d", number=n)))
+        return found
+    if isinstance(item, Organisation):
+        return _missing_in(item, str(_l("Organisation")))
     if isinstance(item, Series):
         found = _missing_in(item, str(_l("Series")))
         for n, objective in enumerate(item.objectives, start=1):
