@@ -652,3 +652,14 @@ def test_import_without_a_series_still_refuses_missing_rows(app, scene):
     with pytest.raises(translations.TranslationFileError) as refused:
         translations.import_csv(b"key,context,en,fr\r\nwebinar.999999.title,,x,y\r\n")
     assert "no longer exists" in str(refused.value)
+
+
+def test_email_subject_names_the_webinar_in_the_registrant_language(client, csrf, scene):
+    """Registering from the English page with French chosen for emails: the whole email is French."""
+    from tests.test_registration import post_registration
+
+    response = post_registration(client, csrf, scene["both"], preferred_language="fr", email="fr@example.org")
+    assert response.status_code == 302
+    message = db.session.scalar(db.select(OutboxMessage).where(OutboxMessage.recipient == "fr@example.org"))
+    assert "Tendances de la sextorsion" in message.subject and "Sextortion trends" not in message.subject
+    assert "Tendances de la sextorsion" in message.body_text
