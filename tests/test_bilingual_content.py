@@ -226,6 +226,8 @@ def test_each_public_page_speaks_the_reader_language_and_marks_the_other(client,
         assert expected in french, (page_name, expected)
     for expected in expectations[1]:
         assert expected in english, (page_name, expected)
+    # The marking is markup, never escaped text (a title inside a translated sentence included).
+    assert "&lt;span" not in french and "&lt;span" not in english
     # Nothing in the reader's own language is marked as foreign.
     assert NOTE["en"] not in english or page_name in ("webinar", "report", "home", "series")
     assert "Sextortion trends" not in french and "Tendances de la sextorsion" not in english
@@ -326,6 +328,9 @@ def test_calendar_file_in_the_registrant_language(app, scene):
 def test_api_gives_the_reader_language_and_both_versions(client, scene):
     french = client.get("/api/v1/webinars/both", headers={"Accept-Language": "fr"}).get_json()
     assert french["title"] == "Tendances de la sextorsion"
+    vary = client.get("/api/v1/webinars/both").headers["Vary"]
+    assert "Accept-Language" in vary and "Cookie" in vary
+    flask_babel.refresh()
     assert french["title_i18n"] == {"en": "Sextortion trends", "fr": "Tendances de la sextorsion"}
     assert french["description"] == "About sextortion."
     assert french["description_i18n"] == {"en": "About sextortion.", "fr": None}
