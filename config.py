@@ -167,6 +167,8 @@ def settings_for(environ: os._Environ | dict, instance_path: str) -> dict:
         "METRICS_TOKEN": env("METRICS_TOKEN") or None,
         "LOG_FORMAT": "text" if (env("LOG_FORMAT") or "json").strip().lower() == "text" else "json",
         "LOG_LEVEL": (env("LOG_LEVEL") or "INFO").strip().upper(),
+        # Publishing refuses (instead of asking) while a public text lacks its other language.
+        "REQUIRE_BOTH_LANGUAGES": _flag(env("REQUIRE_BOTH_LANGUAGES")),
     }
 
 

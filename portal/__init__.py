@@ -46,9 +46,10 @@ def create_app(config: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_commands(app)
 
-    from portal import health, observability
+    from portal import content_language, health, observability
 
     web.init_app(app)
+    content_language.init_app(app)
     health.init_app(app)
     observability.init_app(app)
     return app
