@@ -38,6 +38,7 @@ from portal.models import (
     Webinar,
     WebinarStatus,
 )
+from portal.models.registrations import search_text_of
 from portal.models.types import utcnow
 from portal.services.outbox import RenderedMessage, queue_email, render_message
 from portal.services.programme import plausible_slug
@@ -372,6 +373,7 @@ def _insert_registration(webinar: Webinar, details: RegistrantDetails, now: date
         "email": details.email,
         "email_normalised": details.email_normalised,
         "organisation_name": details.organisation_name,
+        "search_text": search_text_of(details.full_name, details.email, details.organisation_name),
         "sector": details.sector,
         "region": details.region,
         "preferred_language": details.preferred_language,
