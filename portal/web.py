@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, has_request_context, jsonify, make_response, redirect, render_template, request, url_for
 import flask_babel
+from flask import (
+    Flask,
+    current_app,
+    has_request_context,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
@@ -19,8 +29,8 @@ from portal.i18n import (
     address_language,
     is_page,
     path_in,
-    prefixed_languages,
     preferred_language,
+    prefixed_languages,
     select_locale,
     shared_endpoint,
     strip_language,
@@ -99,7 +109,8 @@ def _error_page(error: HTTPException, template: str = "errors/error.html"):
             if name.lower() != "content-type":
                 response.headers[name] = value
         return response
-    return render_template(template, error=error), error.code
+    # An error has no address in another language to announce.
+    return render_template(template, error=error, alternates_wanted=False), error.code
 
 
 def init_app(app: Flask) -> None:
@@ -120,7 +131,7 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         if wants_json():
             return jsonify(error={"status": 500, "message": "Internal Server Error"}), 500
-        return render_template("errors/500.html"), 500
+        return render_template("errors/500.html", alternates_wanted=False), 500
 
     app.wsgi_app = LanguagePrefix(app.wsgi_app, _prefixed(app))
 
