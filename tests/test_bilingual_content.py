@@ -382,7 +382,7 @@ def test_forms_show_both_languages_side_by_side(client, scene, editor):
     for path in (f"/organiser/series/{scene['series'].id}", f"/organiser/presenters/{scene['analyst'].id}",
                  f"/organiser/themes/{scene['series'].key_themes[0].id}", "/organiser/organisations/new",
                  f"/organiser/webinars/{scene['both'].id}/message"):
-        assert 'class="language-pair"' in client.get(path).get_data(as_text=True), path
+        assert 'class="language-pair"' in client.get(path, follow_redirects=True).get_data(as_text=True), path
 
 
 def test_saving_with_one_language_missing_is_allowed_but_not_with_none(client, scene, editor):

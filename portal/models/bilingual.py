@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import LazyString
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.hybrid import hybrid_property
 
 LANGUAGES = ("en", "fr")
@@ -77,15 +79,29 @@ def shown(item, field: str, language: str | None = None) -> Shown:
     return Shown(mine or "", wanted, wanted)
 
 
+class _FieldWhenShown(LazyString):
+    """Equal to another when it names the same field of the same row: messages are cached by
+    their subject's parts, and comparing two by their text would read an object that an earlier
+    request left detached."""
+
+    def __init__(self, item, field: str) -> None:
+        super().__init__(lambda: getattr(item, field))
+        self._names = (type(item).__name__, sa_inspect(item).identity, field)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _FieldWhenShown) and self._names == other._names
+
+    def __hash__(self) -> int:
+        return hash(self._names)
+
+
 def when_shown(item, field: str):
     """The reader-language text, chosen when it is turned into a string, not now.
 
     For lazy email subjects (``_l("Reminder: %(title)s", title=when_shown(webinar, "title"))``):
     the subject is rendered under the registrant's language, and so is the title.
     """
-    from flask_babel import LazyString
-
-    return LazyString(lambda: getattr(item, field))
+    return _FieldWhenShown(item, field)
 
 
 def translated(field: str) -> hybrid_property:
