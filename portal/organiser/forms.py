@@ -29,7 +29,9 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from portal.models import Role, WebinarLanguage
+from portal.labels import DECLINE_REASON_LABELS, WEBINAR_AUDIENCE_LABELS
+from portal.models import DeclineReason, Role, WebinarAudience, WebinarLanguage
+from portal.services.audience import InvalidDomain, parse_domain_patterns
 
 
 def _printable(value):
@@ -110,6 +112,16 @@ class SeriesForm(OrganiserForm):
     objectives = TextAreaField(_l("Objectives (one per line)"), validators=[Optional(), Length(max=20000)])
     timezone = StringField(_l("Time zone"), default="America/Toronto",
                            validators=[DataRequired(), Length(max=64)])
+    allowed_email_domains = TextAreaField(
+        _l("Allowed email domains (one per line)"), validators=[Optional(), Length(max=20000)],
+        render_kw={"rows": 4, "spellcheck": "false"})
+
+    def validate_allowed_email_domains(self, field):
+        try:
+            parse_domain_patterns(field.data or "")
+        except InvalidDomain as error:
+            raise ValidationError(_l("“%(line)s” is not an email domain. Write one domain per line, such as "
+                                     "rcmp-grc.gc.ca or *.police.ca.", line=error.line[:100])) from error
 
     def validate_timezone(self, field):
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -142,6 +154,9 @@ class WebinarForm(OrganiserForm):
                                     validators=[DataRequired(), NumberRange(min=1, max=24 * 60)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
     language = SelectField(_l("Language"), choices=choices(LANGUAGE_CHOICES), default="")
+    audience = SelectField(_l("Who may attend"),
+                           choices=choices((a.value, word) for a, word in WEBINAR_AUDIENCE_LABELS.items()),
+                           default=WebinarAudience.PUBLIC.value)
     capacity = IntegerField(_l("Capacity (empty = unlimited)"),
                             validators=[Optional(), NumberRange(min=1, max=1_000_000)])
     waitlist_enabled = BooleanField(_l("Waiting list when full"), default=True)
@@ -210,6 +225,8 @@ class MessageForm(OrganiserForm):
 
 
 BULK_ACTIONS = [
+    ("approve", _l("Approve")),
+    ("decline", _l("Decline…")),
     ("attended", _l("Mark attended")),
     ("not_attended", _l("Mark not attended")),
     ("move_up", _l("Move up from the waiting list")),
@@ -220,3 +237,10 @@ BULK_ACTIONS = [
 class BulkForm(OrganiserForm):
     action = SelectField(_l("With the selected registrations"), choices=choices(BULK_ACTIONS))
     confirmed = HiddenField(default="")
+    #: Only for "decline": the reason the email gives, and an optional note to the people declined.
+    decline_reason = SelectField(
+        _l("Reason given in the email"),
+        choices=choices((r.value, word) for r, word in DECLINE_REASON_LABELS.items()),
+        default=DeclineReason.NOT_ELIGIBLE.value)
+    decline_note = TextAreaField(_l("Note to add to the email (optional)"),
+                                 validators=[Optional(), Length(max=2000)], render_kw={"rows": 3})

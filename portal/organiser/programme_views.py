@@ -18,6 +18,7 @@ from portal.models import (
     PresenterRole,
     Series,
     Webinar,
+    WebinarAudience,
     WebinarLanguage,
     WebinarMessage,
 )
@@ -36,6 +37,7 @@ from portal.organiser.forms import (
 )
 from portal.services import audit
 from portal.services import programme_editing as editing
+from portal.services.audience import parse_domain_patterns
 from portal.services.programme_editing import ProgrammeError
 
 
@@ -99,6 +101,7 @@ def _series_values(form: SeriesForm) -> dict:
         "summary": form.summary.data or "",
         "closing_remarks": form.closing_remarks.data or "",
         "timezone": form.timezone.data.strip(),
+        "allowed_email_domains": "\n".join(parse_domain_patterns(form.allowed_email_domains.data or "")),
     }
 
 
@@ -271,6 +274,7 @@ def _webinar_form(series: Series, webinar: Webinar | None = None) -> WebinarForm
     form.opens_date.data, form.opens_time.data = editing.to_local(webinar.registration_opens_at, zone)
     form.closes_date.data, form.closes_time.data = editing.to_local(webinar.registration_closes_at, zone)
     form.language.data = webinar.language.value if webinar.language else ""
+    form.audience.data = webinar.audience.value
     return form
 
 
@@ -301,6 +305,7 @@ def _webinar_values(form: WebinarForm, series: Series) -> dict:
         "title": form.title.data.strip(),
         "description": form.description.data or "",
         "language": WebinarLanguage(form.language.data) if form.language.data else None,
+        "audience": WebinarAudience(form.audience.data),
         "capacity": form.capacity.data,
         "waitlist_enabled": bool(form.waitlist_enabled.data),
         "join_url": (form.join_url.data or "").strip() or None,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.labels import label
-from portal.models import Registration, RegistrationStatus, Sector, Webinar, WebinarMessage
+from portal.models import DeclineReason, Registration, RegistrationStatus, Sector, Webinar, WebinarMessage
 from portal.models.types import utcnow
 from portal.organiser import bp
 from portal.organiser.access import EDITORS, READERS, role_required
@@ -72,6 +72,10 @@ def bulk_registrations(webinar_id: int):
     form = BulkForm()
     back = url_for("organiser.registrations", webinar_id=webinar.id, **_kept_args())
     if not form.validate_on_submit():
+        if form.decline_note.errors and (selected := _selected(webinar)):
+            # A note too long: the confirmation page comes back with the message next to the note.
+            return render_template("organiser/bulk_confirm.html", webinar=webinar, form=form, selected=selected,
+                                   action_label=dict(BULK_ACTIONS)["decline"], back=back, kept=_kept_args()), 422
         flash(_("Choose what to do with the selected registrations."), "error")
         return redirect(back), 303
     selected = _selected(webinar)
@@ -82,7 +86,7 @@ def bulk_registrations(webinar_id: int):
         label = dict(BULK_ACTIONS)[form.action.data]
         return render_template("organiser/bulk_confirm.html", webinar=webinar, form=form, selected=selected,
                                action_label=label, back=back, kept=_kept_args())
-    done, skipped = _apply_bulk(form.action.data, selected)
+    done, skipped = _apply_bulk(form, selected)
     db.session.commit()
     flash(_("%(done)d registrations updated; %(skipped)d left as they were.", done=done, skipped=skipped), "info")
     return redirect(back)
@@ -95,14 +99,47 @@ def _kept_args() -> dict:
             if source.get(f"keep_{k}")}
 
 
-def _apply_bulk(action: str, selected: list[Registration]) -> tuple[int, int]:
+def _apply_bulk(form: BulkForm, selected: list[Registration]) -> tuple[int, int]:
+    """Each registration on its own: those the action does not fit (approving a confirmed one) are skipped."""
     done = skipped = 0
     for registration in selected:
-        if _apply_one(action, registration):
+        if form.action.data == "approve":
+            changed = _approve(registration)
+        elif form.action.data == "decline":
+            changed = _decline(registration, DeclineReason(form.decline_reason.data), form.decline_note.data)
+        else:
+            changed = _apply_one(form.action.data, registration)
+        if changed:
             done += 1
         else:
             skipped += 1
     return done, skipped
+
+
+def _summary(registration: Registration) -> str:
+    return f"registration #{registration.id} at {registration.webinar.title}"[:300]
+
+
+def _approve(registration: Registration) -> bool:
+    before = registration.status
+    try:
+        registration_rules.approve(registration)
+    except (registration_rules.NotAwaitingDecision, registration_rules.RegistrationRefused):
+        return False
+    audit.record("approve", registration, summary=_summary(registration),
+                 changes={"status": (before, registration.status)})
+    return True
+
+
+def _decline(registration: Registration, reason: DeclineReason, note: str | None) -> bool:
+    try:
+        registration_rules.decline(registration, reason, note)
+    except registration_rules.NotAwaitingDecision:
+        return False
+    audit.record("decline", registration, summary=_summary(registration),
+                 changes={"status": (RegistrationStatus.PENDING, RegistrationStatus.DECLINED),
+                          "reason": (None, reason), "note": (None, registration.decline_note)})
+    return True
 
 
 def _apply_one(action: str, registration: Registration) -> bool:

@@ -21,12 +21,15 @@ class Counts:
     confirmed: int = 0
     waitlisted: int = 0
     cancelled: int = 0
+    #: Awaiting an organiser's decision, and refused (approval, restricted and invitation webinars).
+    pending: int = 0
+    declined: int = 0
     attended: int = 0
     feedback: int = 0
 
     @property
     def total(self) -> int:
-        return self.confirmed + self.waitlisted + self.cancelled
+        return self.confirmed + self.waitlisted + self.cancelled + self.pending + self.declined
 
 
 @dataclass
