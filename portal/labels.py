@@ -82,6 +82,14 @@ DECLINE_EXPLANATIONS = {
     "other": lazy_pgettext("decline explanation", "The organisers explain why below."),
 }
 
+INVITATION_STATE_LABELS = {
+    "invited": lazy_pgettext("invitation state", "Invited"),
+    "registered": lazy_pgettext("invitation state", "Registered"),
+    "declined": lazy_pgettext("invitation state", "Declined"),
+    "cancelled": lazy_pgettext("invitation state", "Cancelled"),
+    "revoked": lazy_pgettext("invitation state", "Revoked"),
+}
+
 #: Every action passed to ``portal.services.audit.record``; add the word when adding an action.
 AUDIT_ACTION_LABELS = {
     "create": lazy_pgettext("audit action", "Created"),
@@ -137,6 +145,7 @@ _BY_KIND: dict[str, dict] = {
     "region": REGION_LABELS,
     "decline_explanation": DECLINE_EXPLANATIONS,
     "audience_explanation": AUDIENCE_EXPLANATIONS,
+    "invitation_state": INVITATION_STATE_LABELS,
 }
 
 

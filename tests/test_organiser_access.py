@@ -9,6 +9,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import KeyTheme, Role
+from portal.services import invitations
 from tests.conftest import csrf_token_from
 from tests.factories import (
     make_organisation,
@@ -35,8 +36,10 @@ def _scene():
     presentation = make_presentation(webinar, [presenter])
     registration, _token = make_registration(webinar)
     admin = make_organiser("admin")
+    [invitation], _ = invitations.invite(webinar, [invitations.Invitee("Invited", "invited@example.org")])
     db.session.commit()
     return {
+        "invitation_id": invitation.id,
         "series_id": series.id, "webinar_id": webinar.id, "theme_id": theme.id,
         "presentation_id": presentation.id, "presenter_id": presenter.id,
         "organisation_id": organisation.id, "organiser_id": admin.id, "registration_id": registration.id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -244,3 +245,16 @@ class BulkForm(OrganiserForm):
         default=DeclineReason.NOT_ELIGIBLE.value)
     decline_note = TextAreaField(_l("Note to add to the email (optional)"),
                                  validators=[Optional(), Length(max=2000)], render_kw={"rows": 3})
+
+
+class InvitationForm(OrganiserForm):
+    """A list of people to invite: pasted, or a CSV file (a ``name,email`` header is optional)."""
+
+    people = TextAreaField(_l("People to invite (one per line: name, email)"),
+                           validators=[Length(max=200_000)], render_kw={"rows": 8, "spellcheck": "false"})
+    upload = FileField(_l("Or upload a CSV file"),
+                       validators=[FileAllowed(["csv", "txt"], _l("Upload a .csv or .txt file."))])
+
+    def validate_people(self, field):
+        if not (field.data or "").strip() and not self.upload.data:
+            raise ValidationError(_l("Paste at least one person, or upload a file."))

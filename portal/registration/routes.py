@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db, limiter
-from portal.models import Registration, RegistrationStatus, Sector, Webinar
+from portal.models import Invitation, Registration, RegistrationStatus, Sector, Webinar, WebinarAudience
 from portal.models.types import utcnow
 from portal.registration import bp
 from portal.registration.forms import (
@@ -23,6 +23,7 @@ from portal.registration.forms import (
     RegistrationForm,
     SelectChoice,
 )
+from portal.services import invitations
 from portal.services import registration as registrations
 
 
@@ -50,15 +51,19 @@ def _public_webinar_or_404(slug: str) -> Webinar:
 
 def _other_open_webinars(webinar: Webinar, now) -> list[Webinar]:
     """The series' other webinars that take registrations now (one count query for all)."""
-    others = [w for w in webinar.series.webinars if w.id != webinar.id and w.starts_at > now]
+    others = [w for w in webinar.series.webinars
+              if w.id != webinar.id and w.starts_at > now and w.audience != WebinarAudience.INVITATION]
     seats = registrations.seats_left_for(others)
     return [w for w in others if registrations.registration_state(w, now, seats[w.id]).accepting]
 
 
-def _build_form(webinar: Webinar, now) -> tuple[RegistrationForm, list[Webinar]]:
+def _build_form(webinar: Webinar, now, invitation: Invitation | None = None) -> tuple[RegistrationForm, list[Webinar]]:
     form = RegistrationForm()
-    # A POST that picked no other webinar needs no list to check against (saves queries).
-    wanted = not form.is_submitted() or bool(request.form.getlist("also_register"))
+    if invitation is not None and not form.is_submitted():
+        form.full_name.data, form.email.data = invitation.full_name, invitation.email
+    # A POST that picked no other webinar needs no list to check against (saves queries);
+    # an invitation is for its own webinar only.
+    wanted = invitation is None and (not form.is_submitted() or bool(request.form.getlist("also_register")))
     others = _other_open_webinars(webinar, now) if wanted else []
     form.also_register.choices = [SelectChoice(w.slug, w.title) for w in others]
     if form.preferred_language.data is None:
@@ -71,19 +76,29 @@ def _build_form(webinar: Webinar, now) -> tuple[RegistrationForm, list[Webinar]]
 def register(slug: str):
     webinar = _public_webinar_or_404(slug)
     now = utcnow()
-    form, others = _build_form(webinar, now)
+    invitation = None
+    if webinar.audience == WebinarAudience.INVITATION:
+        invitation = invitations.find_invitation(webinar, request.args.get("invitation"))
+        if invitation is None:
+            return render_template("registration/invitation_only.html", webinar=webinar), 403
+    form, others = _build_form(webinar, now, invitation)
     # On POST the seat count is taken under the lock in the service; here only the window matters.
     seats = None if form.is_submitted() else registrations.UNSET
     availability = registrations.registration_state(webinar, now, seats)
 
     def page(status: int = 200, refusal: str | None = None):
         return render_template("registration/register.html", webinar=webinar, form=form, others=others,
-                               availability=availability, refusal=refusal), status
+                               availability=availability, refusal=refusal,
+                               invitation_token=request.args.get("invitation") if invitation else None), status
 
     if not availability.accepting:
         return page(200 if form.is_submitted() is False else 409, availability.reason)
     if not form.validate_on_submit():
         return page(422 if form.is_submitted() else 200)
+    if invitation is not None and not invitations.bound_to(invitation, form.email.data):
+        form.email.errors.append(_("This invitation is for another email address. Register with the address "
+                                   "the invitation was sent to, or ask the organisers to invite this one."))
+        return page(422)
     if form.website.data:
         # A bot filled the honeypot: answer exactly like a success, store nothing.
         return redirect(url_for("registration.sent", slug=webinar.slug))
@@ -94,6 +109,8 @@ def register(slug: str):
     except registrations.RegistrationRefused as refused:
         db.session.rollback()
         return page(409, _("%(title)s: %(reason)s", title=refused.availability.webinar.title, reason=refused.message))
+    if invitation is not None:
+        invitations.link_registration(invitation, webinar, form.email.data)
     db.session.commit()
     # ``slug`` (not ``webinar.slug``): the commit expired the webinar, and reloading it costs a query.
     return redirect(url_for("registration.sent", slug=slug, n=len(chosen)))
