@@ -13,13 +13,13 @@ table, and cannot reflect the expression index on the sign-up day: that one
 is dropped first and built again after (on both databases, for one code path).
 
 Revision ID: 0011_audiences
-Revises: 0004_outbox_calendar_language
+Revises: 0005_organiser_sessions (merged from i9-app; was 0004_outbox_calendar_language)
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_audiences"
-down_revision = "0004_outbox_calendar_language"
+down_revision = "0005_organiser_sessions"
 branch_labels = None
 depends_on = None
 
