@@ -17,7 +17,14 @@ import unicodedata
 
 from flask_babel import lazy_pgettext
 
-from portal.models import DeclineReason, RegistrationStatus, Sector, WebinarAudience, WebinarStatus
+from portal.models import (
+    DeclineReason,
+    QuestionKind,
+    RegistrationStatus,
+    Sector,
+    WebinarAudience,
+    WebinarStatus,
+)
 from portal.registration.forms import REGION_LABELS, SECTOR_LABELS
 
 # The same English word may need a different French one ("Publié" for a webinar,
@@ -90,6 +97,16 @@ INVITATION_STATE_LABELS = {
     "revoked": lazy_pgettext("invitation state", "Revoked"),
 }
 
+QUESTION_KIND_LABELS = {
+    QuestionKind.SHORT_TEXT: lazy_pgettext("question kind", "Short text"),
+    QuestionKind.LONG_TEXT: lazy_pgettext("question kind", "Long text"),
+    QuestionKind.ONE_CHOICE: lazy_pgettext("question kind", "One choice"),
+    QuestionKind.SEVERAL_CHOICES: lazy_pgettext("question kind", "Several choices"),
+    QuestionKind.YES_NO: lazy_pgettext("question kind", "Yes / no"),
+    QuestionKind.NUMBER: lazy_pgettext("question kind", "Number"),
+    QuestionKind.DATE: lazy_pgettext("question kind", "Date"),
+}
+
 #: Every action passed to ``portal.services.audit.record``; add the word when adding an action.
 AUDIT_ACTION_LABELS = {
     "create": lazy_pgettext("audit action", "Created"),
@@ -128,6 +145,7 @@ RECORD_KIND_LABELS = {
     "organiser": lazy_pgettext("record kind", "Organiser account"),
     "registration": lazy_pgettext("record kind", "Registration"),
     "invitation": lazy_pgettext("record kind", "Invitation"),
+    "question": lazy_pgettext("record kind", "Registration question"),
 }
 
 #: Enums name their own map, so ``label`` needs no second argument for them. Keyed
@@ -139,6 +157,7 @@ _BY_ENUM: dict[type[enum.Enum], dict] = {
     Sector: SECTOR_LABELS,
     WebinarAudience: WEBINAR_AUDIENCE_LABELS,
     DeclineReason: DECLINE_REASON_LABELS,
+    QuestionKind: QUESTION_KIND_LABELS,
 }
 
 _BY_KIND: dict[str, dict] = {

@@ -69,6 +69,8 @@ class Series(db.Model):
     #: Email domains whose registrations a ``restricted`` webinar approves at once, one per
     #: line, stored normalised (lower-case, IDNA ``xn--`` form); ``*.police.ca`` means its subdomains.
     allowed_email_domains: Mapped[str] = mapped_column(Text, default="", server_default="")
+    #: Raised by every change to its registration questions: 0 means the form has none (no query).
+    questions_version: Mapped[int] = mapped_column(default=0, server_default="0")
     published: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -157,6 +159,8 @@ class Webinar(db.Model):
     audience: Mapped[WebinarAudience] = mapped_column(
         str_enum(WebinarAudience, "webinar_audience"), default=WebinarAudience.PUBLIC, server_default="public"
     )
+    #: Raised by every change to its own questions (see ``Series.questions_version``).
+    questions_version: Mapped[int] = mapped_column(default=0, server_default="0")
     #: When full, further sign-ups join a waiting list instead of being refused.
     waitlist_enabled: Mapped[bool] = mapped_column(default=True)
     registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

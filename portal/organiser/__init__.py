@@ -15,5 +15,6 @@ from portal.organiser import (  # noqa: E402,F401  (routes attach themselves to 
     feedback_views,
     invitation_views,
     programme_views,
+    question_views,
     registration_views,
 )

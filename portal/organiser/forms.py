@@ -30,7 +30,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from portal.labels import DECLINE_REASON_LABELS, WEBINAR_AUDIENCE_LABELS
+from portal.labels import DECLINE_REASON_LABELS, QUESTION_KIND_LABELS, WEBINAR_AUDIENCE_LABELS
 from portal.models import DeclineReason, Role, WebinarAudience, WebinarLanguage
 from portal.services.audience import InvalidDomain, parse_domain_patterns
 
@@ -271,3 +271,22 @@ class InvitationForm(OrganiserForm):
     def validate_people(self, field):
         if not (field.data or "").strip() and not self.upload.data:
             raise ValidationError(_l("Paste at least one person, or upload a file."))
+
+
+
+
+class QuestionForm(OrganiserForm):
+    """One registration question, worded in both languages."""
+
+    kind = SelectField(_l("Kind of answer"), choices=choices((k.value, w) for k, w in QUESTION_KIND_LABELS.items()),
+                       default="short_text")
+    label_en = StringField(_l("Question (English)"), validators=[DataRequired(), Length(max=500)])
+    label_fr = StringField(_l("Question (French)"), validators=[DataRequired(), Length(max=500)])
+    help_en = TextAreaField(_l("Help text (English)"), validators=[Optional(), Length(max=2000)],
+                            render_kw={"rows": 2})
+    help_fr = TextAreaField(_l("Help text (French)"), validators=[Optional(), Length(max=2000)],
+                            render_kw={"rows": 2})
+    required = BooleanField(_l("An answer is required"))
+    choices = TextAreaField(_l("Choices, one per line: English | French"), validators=[Optional(), Length(max=20000)],
+                            render_kw={"rows": 5})
+    condition = SelectField(_l("Ask this question"), choices=[], validate_choice=True, default="")

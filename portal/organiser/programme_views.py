@@ -6,6 +6,7 @@ presenters and organisations. Views are thin: rules are in
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -35,7 +36,7 @@ from portal.organiser.forms import (
     WebinarForm,
     choices,
 )
-from portal.services import audit
+from portal.services import audit, questions
 from portal.services import programme_editing as editing
 from portal.services.audience import parse_domain_patterns
 from portal.services.programme_editing import ProgrammeError
@@ -356,6 +357,7 @@ def webinar(webinar_id: int):
     ).all()
     counts = signups.webinar_counts([webinar.id]).get(webinar.id)
     return render_template("organiser/webinar.html", webinar=webinar, messages=messages, counts=counts,
+                           answer_bars=questions.choice_counts(webinar, str(get_locale() or "en")),
                            action_form=EmptyForm(), feedback_url=_optional_url("organiser.webinar_feedback", webinar_id=webinar.id))
 
 

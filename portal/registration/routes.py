@@ -22,8 +22,9 @@ from portal.registration.forms import (
     DetailsForm,
     RegistrationForm,
     SelectChoice,
+    form_with_questions,
 )
-from portal.services import invitations, limits
+from portal.services import invitations, limits, questions
 from portal.services import registration as registrations
 
 
@@ -61,7 +62,8 @@ def _other_open_webinars(webinar: Webinar, now) -> list[Webinar]:
 
 
 def _build_form(webinar: Webinar, now, invitation: Invitation | None = None) -> tuple[RegistrationForm, list[Webinar]]:
-    form = RegistrationForm()
+    asked = questions.questions_for(webinar)
+    form = form_with_questions(RegistrationForm, asked, str(get_locale() or "en"))()
     if invitation is not None and not form.is_submitted():
         form.full_name.data, form.email.data = invitation.full_name, invitation.email
     # A POST that picked no other webinar needs no list to check against (saves queries);
@@ -113,12 +115,16 @@ def register(slug: str):
         body, status = page(429, wait=_wait_message(refusal))
         return body, status, {"Retry-After": str(refusal.retry_after)}
     try:
-        registrations.register_for(chosen, _details_from(form), now)
+        outcomes = registrations.register_for(chosen, _details_from(form), now)
     except registrations.RegistrationRefused as refused:
         db.session.rollback()
         return page(409, _("%(title)s: %(reason)s", title=refused.availability.webinar.title, reason=refused.message))
     if invitation is not None:
         invitations.link_registration(invitation, webinar, form.email.data)
+    if getattr(form, "answer_values", None):
+        questions.save_answers(
+            {o.webinar.id: o.registration.id for o in outcomes if o.outcome != registrations.Outcome.ALREADY_REGISTERED},
+            form.questions, form.answer_values, form.preferred_language.data)
     db.session.commit()
     limits.count_registration(address, email, webinar_ids)
     # ``slug`` (not ``webinar.slug``): the commit expired the webinar, and reloading it costs a query.

@@ -1,7 +1,7 @@
 """Removing people's personal data once a webinar is well past.
 
 What goes: name, email (both forms), organisation, region, accessibility
-needs, an organiser's note when declining, the webinar's invitations (name,
+needs, the answers to the organisers' own questions, an organiser's note when declining, the webinar's invitations (name,
 email, link) and their emails, the secret link (its hash is replaced, so old links stop working), the
 link between a registration and its feedback answer, and the recipient and
 bodies of the emails sent to that registration.
@@ -23,7 +23,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import String, cast, delete, literal, select, update
 
 from portal.extensions import db
-from portal.models import FeedbackSubmission, Invitation, OutboxMessage, OutboxStatus, Registration, Webinar
+from portal.models import (
+    Answer,
+    FeedbackSubmission,
+    Invitation,
+    OutboxMessage,
+    OutboxStatus,
+    Registration,
+    Webinar,
+)
 from portal.models.types import utcnow
 
 PURGED_ERROR = "personal data removed before delivery"
@@ -125,6 +133,10 @@ def _purge(registration_ids, now: datetime) -> tuple[int, int, int]:
         update(OutboxMessage)
         .where(OutboxMessage.registration_id.in_(registration_ids), OutboxMessage.status == OutboxStatus.PENDING)
         .values(status=OutboxStatus.FAILED, last_error=PURGED_ERROR)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        delete(Answer).where(Answer.registration_id.in_(registration_ids))
         .execution_options(synchronize_session=False)
     )
     links = db.session.execute(
