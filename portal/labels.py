@@ -19,6 +19,7 @@ from flask_babel import lazy_pgettext
 
 from portal.models import (
     DeclineReason,
+    PanelQuestionStatus,
     QuestionKind,
     RegistrationStatus,
     Sector,
@@ -107,6 +108,14 @@ QUESTION_KIND_LABELS = {
     QuestionKind.DATE: lazy_pgettext("question kind", "Date"),
 }
 
+PANEL_QUESTION_STATUS_LABELS = {
+    PanelQuestionStatus.NEW: lazy_pgettext("panel question status", "New"),
+    PanelQuestionStatus.APPROVED: lazy_pgettext("panel question status", "Approved"),
+    PanelQuestionStatus.HIDDEN: lazy_pgettext("panel question status", "Hidden"),
+    PanelQuestionStatus.MERGED: lazy_pgettext("panel question status", "Merged"),
+    PanelQuestionStatus.ANSWERED: lazy_pgettext("panel question status", "Answered"),
+}
+
 #: Every action passed to ``portal.services.audit.record``; add the word when adding an action.
 AUDIT_ACTION_LABELS = {
     "create": lazy_pgettext("audit action", "Created"),
@@ -124,6 +133,7 @@ AUDIT_ACTION_LABELS = {
     "decline": lazy_pgettext("audit action", "Registration declined"),
     "invite": lazy_pgettext("audit action", "Invited"),
     "revoke": lazy_pgettext("audit action", "Invitation revoked"),
+    "moderate": lazy_pgettext("audit action", "Question moderated"),
     "export": lazy_pgettext("audit action", "Exported"),
     "email": lazy_pgettext("audit action", "Emailed registrants"),
     "login": lazy_pgettext("audit action", "Signed in"),
@@ -146,6 +156,7 @@ RECORD_KIND_LABELS = {
     "registration": lazy_pgettext("record kind", "Registration"),
     "invitation": lazy_pgettext("record kind", "Invitation"),
     "question": lazy_pgettext("record kind", "Registration question"),
+    "panel_question": lazy_pgettext("record kind", "Question for the presenters"),
 }
 
 #: Enums name their own map, so ``label`` needs no second argument for them. Keyed
@@ -158,6 +169,7 @@ _BY_ENUM: dict[type[enum.Enum], dict] = {
     WebinarAudience: WEBINAR_AUDIENCE_LABELS,
     DeclineReason: DECLINE_REASON_LABELS,
     QuestionKind: QUESTION_KIND_LABELS,
+    PanelQuestionStatus: PANEL_QUESTION_STATUS_LABELS,
 }
 
 _BY_KIND: dict[str, dict] = {

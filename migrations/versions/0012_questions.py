@@ -1,4 +1,4 @@
-"""questions: the organisers' own registration questions and their answers
+"""questions: the organisers' own registration questions and their answers; questions for the panel
 
 Questions belong to a series (asked on every webinar's form) or to one
 webinar; answers keep the question's wording as it was when answered.
@@ -70,7 +70,36 @@ def upgrade():
         batch.create_index("ix_answer_question_id", ["question_id"], unique=False)
 
 
+    op.create_table(
+        "panel_question",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("webinar_id", sa.Integer(), nullable=False),
+        sa.Column("registration_id", sa.Integer(), nullable=False),
+        sa.Column("presentation_id", sa.Integer(), nullable=True),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("share_name", sa.Boolean(), nullable=False),
+        sa.Column("status", sa.Enum("new", "approved", "hidden", "merged", "answered", name="panel_question_status",
+                                    native_enum=False, create_constraint=True, length=32), nullable=False),
+        sa.Column("starred", sa.Boolean(), nullable=False),
+        sa.Column("merged_into_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["webinar_id"], ["webinar.id"], name=op.f("fk_panel_question_webinar_id_webinar"),
+                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["registration_id"], ["registration.id"],
+                                name=op.f("fk_panel_question_registration_id_registration"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["presentation_id"], ["presentation.id"],
+                                name=op.f("fk_panel_question_presentation_id_presentation"), ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["merged_into_id"], ["panel_question.id"],
+                                name=op.f("fk_panel_question_merged_into_id_panel_question"), ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_panel_question")),
+    )
+    with op.batch_alter_table("panel_question") as batch:
+        batch.create_index("ix_panel_question_webinar_status", ["webinar_id", "status"], unique=False)
+        batch.create_index("ix_panel_question_registration_id", ["registration_id"], unique=False)
+
+
 def downgrade():
+    op.drop_table("panel_question")
     op.drop_table("answer")
     op.drop_table("question")
     for table in ("webinar", "series"):

@@ -81,3 +81,32 @@ class Answer(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     question: Mapped[Question] = relationship()
+
+
+class PanelQuestionStatus(enum.StrEnum):
+    NEW = "new"  # waiting for a moderator
+    APPROVED = "approved"  # goes in the presenter brief
+    HIDDEN = "hidden"  # off the brief (off topic, inappropriate)
+    MERGED = "merged"  # a duplicate, folded into ``merged_into``
+    ANSWERED = "answered"  # dealt with during the session
+
+
+class PanelQuestion(db.Model):
+    """A question a registrant sends ahead for the presenters; seen only by the organisers and its author."""
+
+    __table_args__ = (Index("ix_panel_question_webinar_status", "webinar_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webinar_id: Mapped[int] = mapped_column(ForeignKey("webinar.id", ondelete="CASCADE"))
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id", ondelete="CASCADE"), index=True)
+    #: The talk it is for; empty means the whole panel.
+    presentation_id: Mapped[int | None] = mapped_column(ForeignKey("presentation.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    #: The author agreed that their name goes with the question (brief, read out); otherwise it is anonymous.
+    share_name: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[PanelQuestionStatus] = mapped_column(
+        str_enum(PanelQuestionStatus, "panel_question_status"), default=PanelQuestionStatus.NEW)
+    starred: Mapped[bool] = mapped_column(default=False)
+    #: The question this duplicate was merged into.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("panel_question.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -14,6 +14,7 @@ from portal.organiser import (  # noqa: E402,F401  (routes attach themselves to 
     dashboard_views,
     feedback_views,
     invitation_views,
+    panel_views,
     programme_views,
     question_views,
     registration_views,

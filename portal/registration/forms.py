@@ -86,6 +86,22 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+def _panel_question_field():
+    return TextAreaField(
+        _l("A question for the presenters (optional)"), filters=[_strip],
+        validators=[Optional(), Length(max=1000), no_control_characters(multiline=True)],
+        render_kw={"rows": 3, "maxlength": 1000})
+
+
+def _panel_presentation_field():
+    # Choices are the webinar's talks, set by the view; checked there (only when a question is asked).
+    return SelectField(_l("For"), choices=[], validate_choice=False)
+
+
+def _panel_share_name_field():
+    return BooleanField(_l("My name may be given with my question (otherwise it stays anonymous)"))
+
+
 class RegistrationForm(FlaskForm):
     full_name = StringField(
         _l("Full name"), filters=[_strip],
@@ -124,6 +140,9 @@ class RegistrationForm(FlaskForm):
         validators=[Optional(), Length(max=2000), no_control_characters(multiline=True)],
         render_kw={"rows": 3, "maxlength": 2000},
     )
+    panel_question = _panel_question_field()
+    panel_presentation = _panel_presentation_field()
+    panel_share_name = _panel_share_name_field()
     also_register = MultiCheckboxField(_l("Also register me for"), choices=[], validate_choice=True)
     consent = BooleanField(
         _l("I have read the privacy notice and agree to my information being used to run this webinar."),
@@ -152,6 +171,14 @@ class DetailsForm(FlaskForm):
         validators=[Optional(), Length(max=200), no_control_characters()],
         render_kw={"autocomplete": "organization", "maxlength": 200},
     )
+
+
+class PanelQuestionForm(FlaskForm):
+    """Another question for the presenters, from the manage page."""
+
+    panel_question = _panel_question_field()
+    panel_presentation = _panel_presentation_field()
+    panel_share_name = _panel_share_name_field()
 
 
 class ConfirmForm(FlaskForm):

@@ -20,11 +20,12 @@ from portal.registration.forms import (
     LANGUAGE_LABELS,
     ConfirmForm,
     DetailsForm,
+    PanelQuestionForm,
     RegistrationForm,
     SelectChoice,
     form_with_questions,
 )
-from portal.services import invitations, limits, questions
+from portal.services import invitations, limits, panel_questions, questions
 from portal.services import registration as registrations
 
 
@@ -73,7 +74,34 @@ def _build_form(webinar: Webinar, now, invitation: Invitation | None = None) -> 
     form.also_register.choices = [SelectChoice(w.slug, w.title) for w in others]
     if form.preferred_language.data is None:
         form.preferred_language.data = str(get_locale() or "en")
+    _offer_talks(form, webinar)
     return form, others
+
+
+def _offer_talks(form, webinar: Webinar) -> None:
+    """The talks a question for the presenters may be addressed to; on POST read only when one was written."""
+    whole_panel = [SelectChoice("", _("The whole panel"))]
+    if form.is_submitted() and not (request.form.get("panel_question") or "").strip():
+        form.panel_presentation.choices = whole_panel
+        return
+    talks = panel_questions.presentations_of(webinar)
+    form.panel_presentation.choices = whole_panel + [SelectChoice(str(t.id), t.title) for t in talks]
+
+
+def _panel_question_fits(form) -> bool:
+    """A question's "For" must be the panel or one of this webinar's talks (422 next to it otherwise)."""
+    if form.panel_question.data and (form.panel_presentation.data or "") not in {
+            c.value for c in form.panel_presentation.choices}:
+        form.panel_presentation.errors = [_("Choose the whole panel or one of this webinar's presentations.")]
+        return False
+    return True
+
+
+def _ask_panel(registration: Registration, form) -> None:
+    if form.panel_question.data:
+        panel_questions.ask(registration, form.panel_question.data,
+                            int(form.panel_presentation.data) if form.panel_presentation.data else None,
+                            bool(form.panel_share_name.data))
 
 
 @bp.route("/register/<slug>", methods=["GET", "POST"])
@@ -97,7 +125,7 @@ def register(slug: str):
 
     if not availability.accepting:
         return page(200 if form.is_submitted() is False else 409, availability.reason)
-    if not form.validate_on_submit():
+    if not form.validate_on_submit() or not _panel_question_fits(form):
         return page(422 if form.is_submitted() else 200)
     if invitation is not None and not invitations.bound_to(invitation, form.email.data):
         form.email.errors.append(_("This invitation is for another email address. Register with the address "
@@ -121,6 +149,9 @@ def register(slug: str):
         return page(409, _("%(title)s: %(reason)s", title=refused.availability.webinar.title, reason=refused.message))
     if invitation is not None:
         invitations.link_registration(invitation, webinar, form.email.data)
+    if outcomes[0].outcome != registrations.Outcome.ALREADY_REGISTERED:
+        # Never added to an existing registration: whoever types an address must not write on its behalf.
+        _ask_panel(outcomes[0].registration, form)
     if getattr(form, "answer_values", None):
         questions.save_answers(
             {o.webinar.id: o.registration.id for o in outcomes if o.outcome != registrations.Outcome.ALREADY_REGISTERED},
@@ -164,8 +195,13 @@ def _registration_or_404(token: str) -> Registration:
     ).one()
 
 
-def _manage_page(token: str, registration: Registration, details_form: DetailsForm | None = None, status=200):
+def _manage_page(token: str, registration: Registration, details_form: DetailsForm | None = None, status=200,
+                 question_form: PanelQuestionForm | None = None):
     now = utcnow()
+    asking = panel_questions.open_for(registration, now)
+    if asking and question_form is None:
+        question_form = PanelQuestionForm(formdata=None)
+        _offer_talks(question_form, registration.webinar)
     return render_template(
         "registration/manage.html",
         token=token,
@@ -178,6 +214,8 @@ def _manage_page(token: str, registration: Registration, details_form: DetailsFo
         statuses=RegistrationStatus,
         language_labels=LANGUAGE_LABELS,
         now=now,
+        own_questions=panel_questions.own_questions(registration),
+        question_form=question_form if asking else None,
     ), status
 
 
@@ -216,3 +254,28 @@ def cancel(token: str):
     db.session.commit()
     flash(_("Your registration is cancelled. We have sent you an email to confirm."), "success")
     return redirect(url_for("registration.manage", token=token))
+
+
+@bp.post("/registration/<token>/questions")
+def ask_presenters(token: str):
+    """Another question for the presenters, until the webinar starts."""
+    registration = _registration_or_404(token)
+    form = PanelQuestionForm()
+    _offer_talks(form, registration.webinar)
+    if not panel_questions.open_for(registration):
+        abort(409, description=_("Questions for the presenters are closed: the webinar has started, or this "
+                                 "registration is no longer active."))
+    if not form.validate_on_submit() or not _panel_question_fits(form):
+        return _manage_page(token, registration, status=422, question_form=form)
+    if not form.panel_question.data:
+        form.panel_question.errors = [_("Write your question first.")]
+        return _manage_page(token, registration, status=422, question_form=form)
+    try:
+        _ask_panel(registration, form)
+    except panel_questions.PanelQuestionRefused:
+        form.panel_question.errors = [_("You have sent the most questions one person can send.")]
+        return _manage_page(token, registration, status=422, question_form=form)
+    db.session.commit()
+    flash(_("Your question is sent to the organisers. They choose which questions the presenters receive."),
+          "success")
+    return redirect(url_for("registration.manage", token=token, _anchor="questions-title"))

@@ -29,6 +29,7 @@ from portal.models import (
     Invitation,
     OutboxMessage,
     OutboxStatus,
+    PanelQuestion,
     Registration,
     Webinar,
 )
@@ -138,6 +139,11 @@ def _purge(registration_ids, now: datetime) -> tuple[int, int, int]:
     db.session.execute(
         delete(Answer).where(Answer.registration_id.in_(registration_ids))
         .execution_options(synchronize_session=False)
+    )
+    # Questions for the presenters stay (the brief's record), without the name their author had allowed.
+    db.session.execute(
+        update(PanelQuestion).where(PanelQuestion.registration_id.in_(registration_ids))
+        .values(share_name=False).execution_options(synchronize_session=False)
     )
     links = db.session.execute(
         delete(FeedbackSubmission).where(FeedbackSubmission.registration_id.in_(registration_ids))
