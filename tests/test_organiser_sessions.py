@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import time_machine
 from flask_login.utils import encode_cookie
 from sqlalchemy import select
@@ -19,18 +20,18 @@ from tests.factories import ORGANISER_PASSWORD, make_organiser, make_webinar, si
 NEW_PASSWORD = "a brand new passphrase 2026"
 
 
-def fresh_client(app):
-    """A browser of its own: another app on the same database, so nothing is shared through
-    the test's application context (Flask-Login caches the user there)."""
-    return create_app(dict(app.config)).test_client()
+@pytest.fixture
+def fresh_client(another_app):
+    """``fresh_client()``: a browser of its own (another app on the same database)."""
+    return lambda: another_app().test_client()
 
 
 def session_cookie(client) -> str:
     return client.get_cookie("session").value
 
 
-def with_cookie(app, value: str):
-    thief = fresh_client(app)
+def with_cookie(fresh_client, value: str):
+    thief = fresh_client()
     thief.set_cookie("session", value)
     return thief
 
@@ -40,36 +41,36 @@ def logout(client):
     return client.post("/organiser/logout", data={"csrf_token": token})
 
 
-def test_cookie_copied_before_logout_no_longer_works(app):
+def test_cookie_copied_before_logout_no_longer_works(app, fresh_client):
     organiser = make_organiser()
     webinar = make_webinar()
     db.session.commit()
-    browser = fresh_client(app)
+    browser = fresh_client()
     assert sign_in(browser, organiser).status_code == 302
     csv = f"/organiser/webinars/{webinar.id}/registrations.csv"
     copied = session_cookie(browser)
-    assert with_cookie(app, copied).get(csv).status_code == 200  # the copy works while signed in
+    assert with_cookie(fresh_client, copied).get(csv).status_code == 200  # the copy works while signed in
     assert logout(browser).status_code == 302
-    thief = with_cookie(app, copied)
+    thief = with_cookie(fresh_client, copied)
     response = thief.get(csv)
     assert response.status_code == 302 and response.location.startswith("/organiser/login")
     assert thief.get("/organiser/").status_code == 302
 
 
-def test_signing_in_again_after_logout_works(app):
+def test_signing_in_again_after_logout_works(app, fresh_client):
     organiser = make_organiser()
     db.session.commit()
-    browser = fresh_client(app)
+    browser = fresh_client()
     sign_in(browser, organiser)
     logout(browser)
     assert sign_in(browser, organiser).status_code == 302
     assert browser.get("/organiser/").status_code == 200
 
 
-def test_idle_session_expires(app):
+def test_idle_session_expires(app, fresh_client):
     organiser = make_organiser()
     db.session.commit()
-    browser = fresh_client(app)
+    browser = fresh_client()
     start = utcnow()
     with time_machine.travel(start, tick=False):
         sign_in(browser, organiser)
@@ -82,10 +83,10 @@ def test_idle_session_expires(app):
     assert response.status_code == 302 and response.location.startswith("/organiser/login")
 
 
-def test_idle_minutes_are_a_setting(app):
+def test_idle_minutes_are_a_setting(app, another_app):
     organiser = make_organiser()
     db.session.commit()
-    browser = create_app({**app.config, "ORGANISER_IDLE_MINUTES": 5}).test_client()
+    browser = another_app(ORGANISER_IDLE_MINUTES=5).test_client()
     start = utcnow()
     with time_machine.travel(start, tick=False):
         sign_in(browser, organiser)
@@ -93,10 +94,10 @@ def test_idle_minutes_are_a_setting(app):
         assert browser.get("/organiser/").status_code == 302
 
 
-def test_session_ends_after_its_maximum_lifetime_even_when_busy(app):
+def test_session_ends_after_its_maximum_lifetime_even_when_busy(app, fresh_client):
     organiser = make_organiser()
     db.session.commit()
-    browser = fresh_client(app)
+    browser = fresh_client()
     start = utcnow()
     with time_machine.travel(start, tick=False):
         sign_in(browser, organiser)
@@ -107,21 +108,21 @@ def test_session_ends_after_its_maximum_lifetime_even_when_busy(app):
         assert browser.get("/organiser/").status_code == 302
 
 
-def test_remember_me_cookie_does_not_bypass_the_session_rules(app):
+def test_remember_me_cookie_does_not_bypass_the_session_rules(app, fresh_client):
     organiser = make_organiser()
     db.session.commit()
-    browser = fresh_client(app)
+    browser = fresh_client()
     with app.test_request_context():
         browser.set_cookie("remember_token", encode_cookie(str(organiser.id)))
     response = browser.get("/organiser/")
     assert response.status_code == 302 and response.location.startswith("/organiser/login")
 
 
-def test_a_session_without_the_stamp_is_refused(app):
+def test_a_session_without_the_stamp_is_refused(app, fresh_client):
     """A cookie signed before sessions were stamped (or forged without the stamp) signs nobody in."""
     organiser = make_organiser()
     db.session.commit()
-    browser = fresh_client(app)
+    browser = fresh_client()
     with browser.session_transaction() as session:
         session["_user_id"] = str(organiser.id)
         session["_fresh"] = True
@@ -139,26 +140,26 @@ def _change(client, current, new, confirm=None):
                                                     "password": new, "confirm": new if confirm is None else confirm})
 
 
-def test_changing_password_keeps_this_session_and_ends_the_others(app):
+def test_changing_password_keeps_this_session_and_ends_the_others(app, fresh_client):
     organiser = make_organiser()
     db.session.commit()
-    laptop, phone = fresh_client(app), fresh_client(app)
+    laptop, phone = fresh_client(), fresh_client()
     sign_in(laptop, organiser)
     sign_in(phone, organiser)
     assert _change(laptop, ORGANISER_PASSWORD, NEW_PASSWORD).status_code == 302
     assert laptop.get("/organiser/").status_code == 200
     assert phone.get("/organiser/").status_code == 302
-    assert sign_in(fresh_client(app), organiser, ORGANISER_PASSWORD).status_code == 422
-    assert sign_in(fresh_client(app), organiser, NEW_PASSWORD).status_code == 302
+    assert sign_in(fresh_client(), organiser, ORGANISER_PASSWORD).status_code == 422
+    assert sign_in(fresh_client(), organiser, NEW_PASSWORD).status_code == 302
     db.session.expire_all()
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "password")).one()
     assert event.organiser_id == organiser.id and NEW_PASSWORD not in f"{event.summary}{event.changes}"
 
 
-def test_password_change_needs_the_current_password_and_the_same_rules(app):
+def test_password_change_needs_the_current_password_and_the_same_rules(app, fresh_client):
     organiser = make_organiser()
     db.session.commit()
-    browser = fresh_client(app)
+    browser = fresh_client()
     sign_in(browser, organiser)
     cases = [
         ("not my password at all", NEW_PASSWORD, None, "This is not your current password."),
@@ -187,3 +188,27 @@ def test_password_change_needs_csrf_and_login(app, client):
     response = client.post("/organiser/password", data={"current_password": ORGANISER_PASSWORD,
                                                           "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert response.status_code == 400
+
+
+def test_migration_0005_keeps_accounts_and_audit_events(tmp_path):
+    """Upgrade from 0004 with data in place, then down again (on a SQLite file of its own)."""
+    import sqlalchemy as sa
+    from flask_migrate import downgrade, upgrade
+
+    url = f"sqlite:///{tmp_path}/migrate.db"
+    scratch = create_app({"TESTING": True, "SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": url})
+    with scratch.app_context():
+        upgrade(revision="0004_outbox_calendar_language")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO organiser (email, name, password_hash, role, active, failed_logins, "
+                                 "created_at) VALUES ('a@example.org', 'A', 'h', 'admin', 1, 0, '2026-01-01')"))
+            conn.execute(sa.text("INSERT INTO audit_event (organiser_id, action, target_type, summary, created_at) "
+                                 "VALUES (1, 'login', 'organiser', 'A', '2026-01-01')"))
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT email, session_version FROM organiser")).all() == [("a@example.org", 0)]
+            assert conn.execute(sa.text("SELECT action, client_address FROM audit_event")).all() == [("login", None)]
+        downgrade(revision="0004_outbox_calendar_language")
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT email FROM organiser")).scalars().all() == ["a@example.org"]
+        db.engine.dispose()

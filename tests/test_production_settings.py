@@ -9,7 +9,6 @@ import sys
 import pytest
 
 from config import ConfigurationError, secret_key_problem, settings_for
-from portal import create_app
 from portal.extensions import db
 from portal.services.mailer import FolderTransport, SmtpTransport, open_transport
 from tests.factories import make_organiser, make_webinar, sign_in
@@ -99,8 +98,8 @@ def test_every_environment_gets_csp_with_base_and_object_locked(client):
     assert "Strict-Transport-Security" not in response.headers  # plain http in development
 
 
-def test_production_responses_carry_hsts_and_permissions_policy(app):
-    production = create_app({**app.config, "PORTAL_ENV": "production"}).test_client()
+def test_production_responses_carry_hsts_and_permissions_policy(another_app):
+    production = another_app(PORTAL_ENV="production").test_client()
     for path in ("/", "/organiser/login", "/nowhere", "/api/v1/webinars"):
         response = production.get(path, base_url="https://webinars.example.ca")
         assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000"), path

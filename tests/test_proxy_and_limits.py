@@ -33,10 +33,14 @@ ELSEWHERE = "203.0.113.20"
 PROXY = "10.0.0.2"
 
 
-def limited_app(app, **settings):
-    """A second app on the same database, with the limiter on and the settings given."""
-    return create_app({**app.config, "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://",
-                       **settings})
+@pytest.fixture
+def limited_app(another_app):
+    """``limited_app(**settings)``: another app with the limiter on, counting in its own memory."""
+
+    def build(**settings):
+        return another_app(**{"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://", **settings})
+
+    return build
 
 
 def register(client, webinar, address: str, headers: dict | None = None, **fields):
@@ -66,16 +70,16 @@ def _probe(app):
     return app.test_client()
 
 
-def test_without_trusted_proxies_forwarded_headers_are_ignored(app):
-    client = _probe(limited_app(app))
+def test_without_trusted_proxies_forwarded_headers_are_ignored(app, limited_app):
+    client = _probe(limited_app())
     answer = client.get("/probe", environ_base={"REMOTE_ADDR": PROXY}, headers={
         "X-Forwarded-For": "192.0.2.66", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example",
         "X-Real-IP": "192.0.2.67", "Forwarded": "for=192.0.2.68;proto=https"})
     assert answer.get_data(as_text=True) == f"{PROXY} http localhost"
 
 
-def test_one_trusted_proxy_gives_the_last_hop(app):
-    client = _probe(limited_app(app, TRUSTED_PROXIES=1))
+def test_one_trusted_proxy_gives_the_last_hop(app, limited_app):
+    client = _probe(limited_app(TRUSTED_PROXIES=1))
     answer = client.get("/probe", environ_base={"REMOTE_ADDR": PROXY}, headers={
         "X-Forwarded-For": "192.0.2.1, 192.0.2.66", "X-Forwarded-Proto": "https",
         "X-Forwarded-Host": "webinars.example.ca"})
@@ -93,33 +97,33 @@ def test_trusted_proxies_setting_is_read_and_checked(tmp_path):
             settings_for({"TRUSTED_PROXIES": bad}, str(tmp_path))
 
 
-def test_limits_count_the_forwarded_client_not_the_proxy(app):
+def test_limits_count_the_forwarded_client_not_the_proxy(app, limited_app):
     webinar = make_webinar()
     db.session.commit()
-    client = limited_app(app, TRUSTED_PROXIES=1, REGISTRATION_RATE_LIMIT="1 per hour").test_client()
+    client = limited_app(TRUSTED_PROXIES=1, REGISTRATION_RATE_LIMIT="1 per hour").test_client()
     first = register(client, webinar, PROXY, {"X-Forwarded-For": OFFICE}, email="a@example.org")
     second = register(client, webinar, PROXY, {"X-Forwarded-For": ELSEWHERE}, email="b@example.org")
     again = register(client, webinar, PROXY, {"X-Forwarded-For": OFFICE}, email="c@example.org")
     assert (first.status_code, second.status_code, again.status_code) == (302, 302, 429)
 
 
-def test_without_trusted_proxies_a_client_cannot_dodge_the_limit_with_headers(app):
+def test_without_trusted_proxies_a_client_cannot_dodge_the_limit_with_headers(app, limited_app):
     webinar = make_webinar()
     db.session.commit()
-    client = limited_app(app, REGISTRATION_RATE_LIMIT="1 per hour").test_client()
+    client = limited_app(REGISTRATION_RATE_LIMIT="1 per hour").test_client()
     assert register(client, webinar, OFFICE, {"X-Forwarded-For": "192.0.2.1"}, email="a@example.org").status_code == 302
     for header in ("X-Forwarded-For", "X-Real-IP", "Forwarded"):
         response = register(client, webinar, OFFICE, {header: "192.0.2.99"}, email="b@example.org")
         assert response.status_code == 429, header
 
 
-def test_audit_log_records_the_forwarded_client_address(app):
+def test_audit_log_records_the_forwarded_client_address(app, limited_app):
     organiser = make_organiser()
     db.session.commit()
-    client = limited_app(app, TRUSTED_PROXIES=1).test_client()
+    client = limited_app(TRUSTED_PROXIES=1).test_client()
     assert login(client, organiser.email, ORGANISER_PASSWORD, PROXY,
                  {"X-Forwarded-For": OFFICE}).status_code == 302
-    assert login(limited_app(app).test_client(), organiser.email, "wrong password here", PROXY,
+    assert login(limited_app().test_client(), organiser.email, "wrong password here", PROXY,
                  {"X-Forwarded-For": OFFICE}).status_code == 422
     db.session.expire_all()
     events = {e.action: e.client_address for e in db.session.scalars(select(AuditEvent))}
@@ -135,10 +139,10 @@ def test_default_registration_limit_fits_a_large_office(tmp_path):
     assert parse(settings["REGISTRATION_RATE_LIMIT"]).get_expiry() == 3600
 
 
-def test_only_registrations_that_would_be_stored_count(app):
+def test_only_registrations_that_would_be_stored_count(app, limited_app):
     webinar = make_webinar()
     db.session.commit()
-    client = limited_app(app, REGISTRATION_RATE_LIMIT="2 per hour").test_client()
+    client = limited_app(REGISTRATION_RATE_LIMIT="2 per hour").test_client()
     # Mistakes and the honeypot cost nothing…
     for _ in range(3):
         assert register(client, webinar, OFFICE, email="not an email").status_code == 422
@@ -152,10 +156,10 @@ def test_only_registrations_that_would_be_stored_count(app):
     assert register(client, webinar, OFFICE, email="").status_code == 422
 
 
-def test_refused_registration_keeps_the_form_and_says_when(app):
+def test_refused_registration_keeps_the_form_and_says_when(app, limited_app):
     webinar = make_webinar()
     db.session.commit()
-    client = limited_app(app, REGISTRATION_RATE_LIMIT="1 per hour").test_client()
+    client = limited_app(REGISTRATION_RATE_LIMIT="1 per hour").test_client()
     assert register(client, webinar, OFFICE, email="first@example.org").status_code == 302
     refused = register(client, webinar, OFFICE, full_name="Émilie Tremblay", email="emilie@example.org",
                        organisation_name="Sûreté du Québec", accessibility_needs="Sous-titres")
@@ -173,10 +177,10 @@ def test_refused_registration_keeps_the_form_and_says_when(app):
     assert register(client, webinar, ELSEWHERE, email="other@example.org").status_code == 302
 
 
-def test_limit_per_email_address_whatever_the_address(app):
+def test_limit_per_email_address_whatever_the_address(app, limited_app):
     first, second = make_webinar(), make_webinar()
     db.session.commit()
-    client = limited_app(app, REGISTRATION_EMAIL_RATE_LIMIT="1 per hour").test_client()
+    client = limited_app(REGISTRATION_EMAIL_RATE_LIMIT="1 per hour").test_client()
     assert register(client, first, OFFICE, email="same@example.org").status_code == 302
     refused = register(client, second, ELSEWHERE, email="SAME@example.org ")
     assert refused.status_code == 429
@@ -184,10 +188,10 @@ def test_limit_per_email_address_whatever_the_address(app):
     assert register(client, second, ELSEWHERE, email="different@example.org").status_code == 302
 
 
-def test_limit_per_webinar_counts_every_address(app):
+def test_limit_per_webinar_counts_every_address(app, limited_app):
     webinar, other = make_webinar(), make_webinar()
     db.session.commit()
-    client = limited_app(app, REGISTRATION_WEBINAR_RATE_LIMIT="2 per hour").test_client()
+    client = limited_app(REGISTRATION_WEBINAR_RATE_LIMIT="2 per hour").test_client()
     assert register(client, webinar, "192.0.2.1", email="a@example.org").status_code == 302
     assert register(client, webinar, "192.0.2.2", email="b@example.org").status_code == 302
     refused = register(client, webinar, "192.0.2.3", email="c@example.org")
@@ -195,10 +199,10 @@ def test_limit_per_webinar_counts_every_address(app):
     assert register(client, other, "192.0.2.3", email="c@example.org").status_code == 302
 
 
-def test_limit_store_never_holds_an_email_address(app):
+def test_limit_store_never_holds_an_email_address(app, limited_app):
     webinar = make_webinar()
     db.session.commit()
-    limited = limited_app(app)
+    limited = limited_app()
     register(limited.test_client(), webinar, OFFICE, email="private.person@example.org")
     storage = limited.extensions["portal.limits"].memory.storage
     assert storage.storage and not any("private" in key for key in storage.storage)
@@ -207,20 +211,20 @@ def test_limit_store_never_holds_an_email_address(app):
 # --- organiser sign-in --------------------------------------------------------------------
 
 
-def test_failed_sign_ins_from_one_address_do_not_lock_out_others(app):
+def test_failed_sign_ins_from_one_address_do_not_lock_out_others(app, limited_app):
     organiser = make_organiser()
     db.session.commit()
-    client = limited_app(app, LOGIN_RATE_LIMIT="10 per 15 minutes").test_client()
+    client = limited_app(LOGIN_RATE_LIMIT="10 per 15 minutes").test_client()
     for n in range(11):
         login(client, f"guess{n}@example.org", "wrong password here", "192.0.2.66")
     assert login(client, "guess@example.org", "wrong password here", "192.0.2.66").status_code == 429
     assert login(client, organiser.email, ORGANISER_PASSWORD, OFFICE).status_code == 302
 
 
-def test_sign_in_throttle_per_account_from_one_address(app):
+def test_sign_in_throttle_per_account_from_one_address(app, limited_app):
     target, colleague = make_organiser(), make_organiser()
     db.session.commit()
-    app_ = limited_app(app, LOGIN_ACCOUNT_RATE_LIMIT="5 per 15 minutes")
+    app_ = limited_app(LOGIN_ACCOUNT_RATE_LIMIT="5 per 15 minutes")
     attacker = app_.test_client()
     statuses = [login(attacker, target.email, "wrong password here", "192.0.2.66").status_code
                 for _ in range(6)]
@@ -235,17 +239,17 @@ def test_sign_in_throttle_per_account_from_one_address(app):
     assert db.session.get(Organiser, target.id).locked_until is None
 
 
-def test_unknown_account_is_throttled_the_same_way(app):
-    client = limited_app(app, LOGIN_ACCOUNT_RATE_LIMIT="2 per 15 minutes").test_client()
+def test_unknown_account_is_throttled_the_same_way(app, limited_app):
+    client = limited_app(LOGIN_ACCOUNT_RATE_LIMIT="2 per 15 minutes").test_client()
     statuses = [login(client, "nobody@example.org", "wrong password here", OFFICE).status_code
                 for _ in range(3)]
     assert statuses == [422, 422, 429]
 
 
-def test_a_successful_sign_in_forgives_earlier_typos(app):
+def test_a_successful_sign_in_forgives_earlier_typos(app, limited_app):
     organiser = make_organiser()
     db.session.commit()
-    client = limited_app(app, LOGIN_ACCOUNT_RATE_LIMIT="2 per 15 minutes").test_client()
+    client = limited_app(LOGIN_ACCOUNT_RATE_LIMIT="2 per 15 minutes").test_client()
     login(client, organiser.email, "wrong password here", OFFICE)
     assert login(client, organiser.email, ORGANISER_PASSWORD, OFFICE).status_code == 302
     client.post("/organiser/logout", data={"csrf_token": csrf_token_from(
@@ -255,7 +259,7 @@ def test_a_successful_sign_in_forgives_earlier_typos(app):
     assert login(client, organiser.email, ORGANISER_PASSWORD, OFFICE).status_code == 302
 
 
-def test_admin_unlocks_a_locked_account(app, client):
+def test_admin_unlocks_a_locked_account(app, client, another_app):
     admin = make_organiser(role="admin")
     locked = make_organiser(locked_until=utcnow() + timedelta(minutes=10), failed_logins=3)
     sign_in(client, admin)
@@ -268,7 +272,7 @@ def test_admin_unlocks_a_locked_account(app, client):
     assert db.session.get(Organiser, locked.id).locked_until is None
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "unlock")).one()
     assert event.target_id == locked.id and event.organiser_id == admin.id
-    assert sign_in(create_app(dict(app.config)).test_client(), locked).status_code == 302
+    assert sign_in(another_app().test_client(), locked).status_code == 302
 
 
 def test_only_admins_unlock(app, client):
@@ -342,12 +346,12 @@ def redis_server():
 
 
 @pytest.mark.slow
-def test_limits_survive_a_redis_outage_and_return_to_it(app, redis_server, caplog, monkeypatch):
+def test_limits_survive_a_redis_outage_and_return_to_it(app, redis_server, caplog, monkeypatch, limited_app):
     monkeypatch.setattr(limits, "RECHECK_SECONDS", 0.2)
     webinar = make_webinar()
     organiser = make_organiser()
     db.session.commit()
-    shared = limited_app(app, REDIS_URL=f"redis://127.0.0.1:{redis_server.port}/0",
+    shared = limited_app(REDIS_URL=f"redis://127.0.0.1:{redis_server.port}/0",
                          RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{redis_server.port}/0")
     client = shared.test_client()
     assert register(client, webinar, OFFICE, email="before@example.org").status_code == 302
@@ -371,3 +375,21 @@ def test_limits_survive_a_redis_outage_and_return_to_it(app, redis_server, caplo
     assert not shared.extensions["portal.limits"].using_memory
     assert any("registration-email" in key for key in redis_server.stored_keys())
     assert registrations() == 3
+
+
+def test_a_repeat_registration_counts_for_its_email(app, limited_app):
+    """It re-sends the manage link: the per-email limit stops anyone filling a stranger's inbox."""
+    webinar = make_webinar()
+    db.session.commit()
+    client = limited_app(REGISTRATION_EMAIL_RATE_LIMIT="2 per hour").test_client()
+    statuses = [register(client, webinar, f"192.0.2.{n}", email="victim@example.org").status_code
+                for n in range(3)]
+    assert statuses == [302, 302, 429]
+    assert registrations() == 1
+
+
+def test_audit_page_shows_the_client_address(app, client):
+    admin = make_organiser(role="admin")
+    sign_in(client, admin)
+    page = client.get("/organiser/audit").get_data(as_text=True)
+    assert "127.0.0.1" in page  # the test client's address, recorded with the sign-in

@@ -33,6 +33,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 from flask import Flask, current_app
 from limits import RateLimitItem, parse
@@ -141,7 +142,13 @@ def _enabled() -> bool:
 
 
 def _limit(setting: str) -> RateLimitItem:
-    return parse(current_app.config[setting])
+    return _parsed(current_app.config[setting])
+
+
+@lru_cache(maxsize=64)
+def _parsed(limit: str) -> RateLimitItem:
+    """Parsing is a third of the counting's cost; the settings hardly vary."""
+    return parse(limit)
 
 
 def _email_key(email: str) -> str:
