@@ -17,7 +17,15 @@ import unicodedata
 
 from flask_babel import lazy_pgettext
 
-from portal.models import RegistrationStatus, Sector, WebinarStatus
+from portal.models import (
+    DeclineReason,
+    PanelQuestionStatus,
+    QuestionKind,
+    RegistrationStatus,
+    Sector,
+    WebinarAudience,
+    WebinarStatus,
+)
 from portal.registration.forms import REGION_LABELS, SECTOR_LABELS
 
 # The same English word may need a different French one ("Publié" for a webinar,
@@ -30,9 +38,82 @@ WEBINAR_STATUS_LABELS = {
 }
 
 REGISTRATION_STATUS_LABELS = {
+    RegistrationStatus.PENDING: lazy_pgettext("registration status", "Awaiting approval"),
+    RegistrationStatus.DECLINED: lazy_pgettext("registration status", "Declined"),
     RegistrationStatus.CONFIRMED: lazy_pgettext("registration status", "Confirmed"),
     RegistrationStatus.WAITLISTED: lazy_pgettext("registration status", "Waiting list"),
     RegistrationStatus.CANCELLED: lazy_pgettext("registration status", "Cancelled"),
+}
+
+WEBINAR_AUDIENCE_LABELS = {
+    WebinarAudience.PUBLIC: lazy_pgettext("webinar audience", "Open to everyone"),
+    WebinarAudience.APPROVAL: lazy_pgettext("webinar audience", "Every registration approved by an organiser"),
+    WebinarAudience.RESTRICTED: lazy_pgettext("webinar audience",
+                                              "Allowed email domains at once, others approved by an organiser"),
+    WebinarAudience.INVITATION: lazy_pgettext("webinar audience", "By invitation only"),
+}
+
+#: What a visitor reads on the public page of a webinar that is not open to everyone.
+AUDIENCE_EXPLANATIONS = {
+    WebinarAudience.APPROVAL: lazy_pgettext(
+        "audience explanation",
+        "This session is for a specific audience: an organiser reviews every registration before a place "
+        "is offered. The link to join is sent only to approved participants."),
+    WebinarAudience.RESTRICTED: lazy_pgettext(
+        "audience explanation",
+        "This session is for a vetted professional audience. Registrations from the email domains below "
+        "are confirmed at once; others are reviewed by an organiser. The link to join is sent only to "
+        "confirmed participants."),
+    WebinarAudience.INVITATION: lazy_pgettext(
+        "audience explanation",
+        "This session is by invitation only: registration is possible only through the personal link in an "
+        "invitation email. The link to join is sent only to confirmed participants."),
+}
+
+DECLINE_REASON_LABELS = {
+    DeclineReason.NOT_ELIGIBLE: lazy_pgettext("decline reason", "Outside the intended audience"),
+    DeclineReason.NOT_VERIFIED: lazy_pgettext("decline reason", "Affiliation could not be verified"),
+    DeclineReason.NO_SPACE: lazy_pgettext("decline reason", "More requests than places"),
+    DeclineReason.OTHER: lazy_pgettext("decline reason", "Other (explained in the note)"),
+}
+
+#: The sentence the declined person reads in their email, in their language.
+DECLINE_EXPLANATIONS = {
+    "not_eligible": lazy_pgettext(
+        "decline explanation", "This session is reserved for a specific professional audience."),
+    "not_verified": lazy_pgettext(
+        "decline explanation",
+        "We could not confirm your professional affiliation from the details you gave. Registering with your "
+        "work email address usually helps."),
+    "no_space": lazy_pgettext(
+        "decline explanation", "We received many more requests than the session has places."),
+    "other": lazy_pgettext("decline explanation", "The organisers explain why below."),
+}
+
+INVITATION_STATE_LABELS = {
+    "invited": lazy_pgettext("invitation state", "Invited"),
+    "registered": lazy_pgettext("invitation state", "Registered"),
+    "declined": lazy_pgettext("invitation state", "Declined"),
+    "cancelled": lazy_pgettext("invitation state", "Cancelled"),
+    "revoked": lazy_pgettext("invitation state", "Revoked"),
+}
+
+QUESTION_KIND_LABELS = {
+    QuestionKind.SHORT_TEXT: lazy_pgettext("question kind", "Short text"),
+    QuestionKind.LONG_TEXT: lazy_pgettext("question kind", "Long text"),
+    QuestionKind.ONE_CHOICE: lazy_pgettext("question kind", "One choice"),
+    QuestionKind.SEVERAL_CHOICES: lazy_pgettext("question kind", "Several choices"),
+    QuestionKind.YES_NO: lazy_pgettext("question kind", "Yes / no"),
+    QuestionKind.NUMBER: lazy_pgettext("question kind", "Number"),
+    QuestionKind.DATE: lazy_pgettext("question kind", "Date"),
+}
+
+PANEL_QUESTION_STATUS_LABELS = {
+    PanelQuestionStatus.NEW: lazy_pgettext("panel question status", "New"),
+    PanelQuestionStatus.APPROVED: lazy_pgettext("panel question status", "Approved"),
+    PanelQuestionStatus.HIDDEN: lazy_pgettext("panel question status", "Hidden"),
+    PanelQuestionStatus.MERGED: lazy_pgettext("panel question status", "Merged"),
+    PanelQuestionStatus.ANSWERED: lazy_pgettext("panel question status", "Answered"),
 }
 
 #: Every action passed to ``portal.services.audit.record``; add the word when adding an action.
@@ -48,6 +129,11 @@ AUDIT_ACTION_LABELS = {
     "deactivate": lazy_pgettext("audit action", "Account deactivated"),
     "attendance": lazy_pgettext("audit action", "Attendance changed"),
     "move_up": lazy_pgettext("audit action", "Moved up from the waiting list"),
+    "approve": lazy_pgettext("audit action", "Registration approved"),
+    "decline": lazy_pgettext("audit action", "Registration declined"),
+    "invite": lazy_pgettext("audit action", "Invited"),
+    "revoke": lazy_pgettext("audit action", "Invitation revoked"),
+    "moderate": lazy_pgettext("audit action", "Question moderated"),
     "export": lazy_pgettext("audit action", "Exported"),
     "email": lazy_pgettext("audit action", "Emailed registrants"),
     "login": lazy_pgettext("audit action", "Signed in"),
@@ -68,6 +154,9 @@ RECORD_KIND_LABELS = {
     "organisation": lazy_pgettext("record kind", "Organisation"),
     "organiser": lazy_pgettext("record kind", "Organiser account"),
     "registration": lazy_pgettext("record kind", "Registration"),
+    "invitation": lazy_pgettext("record kind", "Invitation"),
+    "question": lazy_pgettext("record kind", "Registration question"),
+    "panel_question": lazy_pgettext("record kind", "Question for the presenters"),
 }
 
 #: Enums name their own map, so ``label`` needs no second argument for them. Keyed
@@ -77,12 +166,19 @@ _BY_ENUM: dict[type[enum.Enum], dict] = {
     WebinarStatus: WEBINAR_STATUS_LABELS,
     RegistrationStatus: REGISTRATION_STATUS_LABELS,
     Sector: SECTOR_LABELS,
+    WebinarAudience: WEBINAR_AUDIENCE_LABELS,
+    DeclineReason: DECLINE_REASON_LABELS,
+    QuestionKind: QUESTION_KIND_LABELS,
+    PanelQuestionStatus: PANEL_QUESTION_STATUS_LABELS,
 }
 
 _BY_KIND: dict[str, dict] = {
     "audit_action": AUDIT_ACTION_LABELS,
     "record_kind": RECORD_KIND_LABELS,
     "region": REGION_LABELS,
+    "decline_explanation": DECLINE_EXPLANATIONS,
+    "audience_explanation": AUDIENCE_EXPLANATIONS,
+    "invitation_state": INVITATION_STATE_LABELS,
 }
 
 

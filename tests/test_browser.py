@@ -85,6 +85,12 @@ ORGANISER_PAGES = {
     "series-feedback": "/organiser/series/{past_series_id}/feedback",
     "message": "/organiser/webinars/{webinar_id}/message",
     "series-translations": "/organiser/series/{series_id}/translations",
+    "invitations": "/organiser/webinars/{webinar_id}/invitations",
+    "series-questions": "/organiser/series/{series_id}/questions",
+    "webinar-questions": "/organiser/webinars/{webinar_id}/questions",
+    "question-edit": "/organiser/questions/{question_id}",
+    "panel-questions": "/organiser/webinars/{webinar_id}/panel-questions",
+    "presenter-brief": "/organiser/webinars/{webinar_id}/presenter-brief",
     "accounts": "/organiser/accounts",
     "audit": "/organiser/audit",
 }
@@ -140,7 +146,10 @@ def _scene() -> dict:
     presenter = presentation.presenters[0]
     organisation = db.session.scalars(db.select(Organisation).order_by(Organisation.id)).first()
     theme = series.key_themes[0] if getattr(series, "key_themes", None) else None
-    _, manage_token = make_registration(webinar, full_name="Alex Tremblay", email="alex@example.org")
+    alex, manage_token = make_registration(webinar, full_name="Alex Tremblay", email="alex@example.org")
+    question = _questions_and_invitations(series, webinar, alex, presentation)
+    vetted = make_webinar(series, slug="vetted-briefing", title="Vetted briefing", capacity=5,
+                          starts_at=now() + timedelta(minutes=20), join_url=JOIN_URL)
     past, feedback_token = _past_webinar_with_feedback(presenter)
     accounts.create_organiser(email="admin@example.org", name="Ada Admin", role="admin", password=ADMIN_PASSWORD)
     return {
@@ -152,7 +161,30 @@ def _scene() -> dict:
         "organisation_id": organisation.id,
         "theme_id": theme.id if theme else 0,
         "manage_token": manage_token, "feedback_token": feedback_token,
+        "question_id": question.id, "vetted_slug": vetted.slug, "vetted_id": vetted.id,
     }
+
+
+JOIN_URL = "https://meet.example.org/vetted-room-2718"
+
+
+def _questions_and_invitations(series, webinar, registration, presentation):
+    """A series question, an invitation and a question for the panel, so their pages show something."""
+    from portal.models import PanelQuestion, Question, QuestionKind
+    from portal.services import invitations
+    from portal.services import questions as rules
+
+    question = Question(series_id=series.id, kind=QuestionKind.ONE_CHOICE, label_en="Your role",
+                        label_fr="Votre rôle", help_en="", help_fr="", required=False, position=0,
+                        choices=[{"code": "c1", "en": "Analyst", "fr": "Analyste"}])
+    db.session.add(question)
+    rules.touch(series, None)
+    invitations.invite(webinar, [invitations.Invitee("Invited Person", "invited@example.org")])
+    db.session.add(PanelQuestion(webinar_id=webinar.id, registration_id=registration.id,
+                                 presentation_id=presentation.id, text="How do you triage reports?",
+                                 share_name=True))
+    db.session.flush()
+    return question
 
 
 def _past_webinar_with_feedback(presenter) -> tuple[Webinar, str]:
@@ -507,3 +539,75 @@ def test_your_time_is_written_like_the_page_in_french(site, page):
     assert text.startswith(line.get_attribute("data-prefix")), text
     assert re.search(r"\b\d{1,2} h \d{2}\b", text), text
     assert not re.search(r"\b\d{1,2}:\d{2}\b", text), text
+
+
+# --- a vetted session, end to end ---------------------------------------------------------------
+
+
+def test_approval_webinar_with_a_conditional_question_end_to_end(site, organiser_page, page, live_app):
+    """The organiser makes a webinar need approval and adds a question asked only after "yes"; an
+    attendee registers (the question appears when "yes" is chosen), waits, is approved, and then
+    finds the join link on their page."""
+    from portal.models import Registration
+    from portal.services.registration import manage_token
+
+    organiser = organiser_page
+    organiser.goto(site("/organiser/webinars/{vetted_id}/edit"))
+    organiser.select_option("#audience", "approval")
+    organiser.click("main button:has-text('Save')")
+    organiser.wait_for_load_state()
+    assert "Every registration approved by an organiser" in organiser.inner_text("main")
+
+    organiser.goto(site("/organiser/webinars/{vetted_id}/questions"))
+    organiser.select_option("#kind", "yes_no")
+    organiser.fill("#label_en", "Do you work in law enforcement?")
+    organiser.fill("#label_fr", "Travaillez-vous dans l’application de la loi?")
+    organiser.check("#required")
+    organiser.click("text=Add the question")
+    organiser.wait_for_load_state()
+    organiser.select_option("#kind", "short_text")
+    organiser.fill("#label_en", "Which police service?")
+    organiser.fill("#label_fr", "Quel service de police?")
+    organiser.check("#required")
+    organiser.select_option("#condition", label="Do you work in law enforcement? = Yes")
+    organiser.click("text=Add the question")
+    organiser.wait_for_load_state()
+    assert "Which police service?" in organiser.inner_text("main")
+
+    page.goto(site("/register/{vetted_slug}"))
+    dependent = page.locator("[data-condition-field]")
+    assert dependent.is_hidden()  # the script hides it until "Yes"
+    page.fill("#full_name", "Robin Officer")
+    page.fill("#email", "robin@york.police.ca")
+    page.select_option("#sector", "law_enforcement")
+    page.select_option("#region", "ON")
+    page.get_by_label("Yes", exact=True).first.check()
+    assert dependent.is_visible()
+    dependent.locator("input").fill("York Regional Police")
+    page.check("#consent")
+    page.click("main button:has-text('Register')")
+    page.wait_for_load_state()
+    assert "Check your email" in page.inner_text("main"), page.inner_text("main")
+
+    with live_app.app_context():
+        registration = db.session.scalars(db.select(Registration).where(Registration.email == "robin@york.police.ca")).one()
+        token = manage_token(registration)
+        db.session.remove()
+    page.goto(site(f"/registration/{token}"))
+    assert "Awaiting approval" in page.inner_text("main") and JOIN_URL not in page.content()
+
+    organiser.goto(site("/organiser/webinars/{vetted_id}/registrations?status=pending"))
+    main = organiser.inner_text("main")
+    assert "robin@york.police.ca" in main and "Law enforcement" in main
+    organiser.click("summary:has-text('Answers')")
+    assert "York Regional Police" in organiser.inner_text("main")
+    organiser.check(f"#select-{registration.id}")
+    organiser.select_option("#action", "approve")
+    organiser.click("text=Continue")
+    organiser.wait_for_load_state()
+    organiser.click("button:has-text('Yes: Approve')")
+    organiser.wait_for_load_state()
+    assert "1 registrations updated" in organiser.inner_text("main")
+
+    page.goto(site(f"/registration/{token}"))
+    assert page.get_by_role("button", name="Join the webinar").get_attribute("href") == JOIN_URL

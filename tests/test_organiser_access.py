@@ -8,7 +8,8 @@ import re
 import pytest
 
 from portal.extensions import db
-from portal.models import KeyTheme, Role
+from portal.models import KeyTheme, PanelQuestion, Question, QuestionKind, Role
+from portal.services import invitations
 from tests.conftest import csrf_token_from
 from tests.factories import (
     make_organisation,
@@ -35,8 +36,14 @@ def _scene():
     presentation = make_presentation(webinar, [presenter])
     registration, _token = make_registration(webinar)
     admin = make_organiser("admin")
+    [invitation], _ = invitations.invite(webinar, [invitations.Invitee("Invited", "invited@example.org")])
+    question = Question(series_id=series.id, kind=QuestionKind.SHORT_TEXT, label_en="Q", label_fr="Q",
+                        help_en="", help_fr="", choices=[])
+    panel_question = PanelQuestion(webinar_id=webinar.id, registration_id=registration.id, text="Q")
+    db.session.add_all([question, panel_question])
     db.session.commit()
     return {
+        "invitation_id": invitation.id, "question_id": question.id, "panel_question_id": panel_question.id,
         "series_id": series.id, "webinar_id": webinar.id, "theme_id": theme.id,
         "presentation_id": presentation.id, "presenter_id": presenter.id,
         "organisation_id": organisation.id, "organiser_id": admin.id, "registration_id": registration.id,

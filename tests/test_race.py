@@ -91,3 +91,79 @@ def test_forty_eight_racers_for_ten_seats(app, tmp_path):
     kinds = db.session.scalars(select(OutboxMessage.kind)).all()
     assert sorted(kinds).count("confirmation") == CAPACITY
     assert kinds.count("waitlisted") == len(rows) - CAPACITY
+
+
+APPROVER = r"""
+import sys, time
+from portal import create_app
+from portal.extensions import db
+from portal.models import Registration
+from portal.services import registration as registrations
+
+url, ids, start_at, mail = sys.argv[1], [int(i) for i in sys.argv[2].split(",")], float(sys.argv[3]), sys.argv[4]
+app = create_app({"TESTING": True, "SECRET_KEY": "test-secret-key", "SQLALCHEMY_DATABASE_URI": url,
+                  "PORTAL_BASE_URL": "http://portal.test", "MAIL_SERVER": None, "MAIL_FOLDER": mail,
+                  "RATELIMIT_ENABLED": False})
+with app.app_context():
+    time.sleep(max(0.0, start_at - time.time()))
+    for registration_id in ids:
+        registrations.approve(db.session.get(Registration, registration_id))
+        db.session.commit()
+print("approved", len(ids))
+"""
+
+PENDING = 16
+
+
+@pytest.mark.slow
+def test_approving_while_others_register_never_confirms_more_than_capacity(app, tmp_path):
+    """A restricted webinar: allowed-domain racers take seats at once while an organiser approves
+    the pending requests; both paths count seats under the same lock."""
+    from portal.models import RegistrationStatus, WebinarAudience
+    from tests.factories import make_registration, make_series
+
+    series = make_series(allowed_email_domains="example.org")
+    webinar = make_webinar(series, capacity=CAPACITY, audience=WebinarAudience.RESTRICTED)
+    pending = [make_registration(webinar, email=f"request-{n}@elsewhere.test",
+                                 status=RegistrationStatus.PENDING)[0] for n in range(PENDING)]
+    db.session.commit()
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    start_at = time.time() + 4
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, url, webinar.slug, str(p), str(start_at), str(THREADS),
+             str(PER_THREAD), str(tmp_path / "mail")],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        )
+        for p in range(PROCESSES - 1)
+    ]
+    halves = [pending[::2], pending[1::2]]  # two organisers approving at once
+    approvers = [
+        subprocess.Popen(
+            [sys.executable, "-c", APPROVER, url, ",".join(str(r.id) for r in half), str(start_at),
+             str(tmp_path / "mail")],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        )
+        for half in halves
+    ]
+    statuses: list[int] = []
+    for process in racers:
+        out, err = process.communicate(timeout=180)
+        assert process.returncode == 0, err[-3000:]
+        statuses += json.loads(out.strip().splitlines()[-1])
+    for process in approvers:
+        out, err = process.communicate(timeout=180)
+        assert process.returncode == 0, err[-3000:]
+
+    assert statuses == [302] * ((PROCESSES - 1) * THREADS * PER_THREAD)
+    db.session.expire_all()
+    rows = db.session.scalars(select(Registration).where(Registration.webinar_id == webinar.id)).all()
+    assert len(rows) == PENDING + len(statuses)
+    by_status = [r.status for r in rows]
+    assert by_status.count("confirmed") == CAPACITY
+    assert by_status.count("pending") == 0
+    assert by_status.count("waitlisted") == len(rows) - CAPACITY
+    kinds = db.session.scalars(select(OutboxMessage.kind)).all()
+    assert kinds.count("confirmation") == CAPACITY
+    assert kinds.count("waitlisted") == len(rows) - CAPACITY

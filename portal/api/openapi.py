@@ -100,7 +100,10 @@ SCHEMAS = {
         "capacity": _nullable("integer", minimum=1, description="Seats; null means unlimited."),
         "registration_opens_at": {**TIME, "type": ["string", "null"]},
         "registration_closes_at": {**TIME, "type": ["string", "null"]},
-        "recording_url": _nullable("string"),
+        "audience": {"type": "string", "enum": ["public", "approval", "restricted", "invitation"],
+                     "description": "Who may attend; the join link is never part of the API."},
+        "recording_url": _nullable("string", description="Null for sessions not open to everyone "
+                                   "(audience other than public): their recording is for confirmed participants."),
         "url": URL,
         "ics_url": {**URL, "description": "iCalendar file of this webinar."},
         "series": _ref("SeriesReference"),

@@ -86,7 +86,9 @@ def webinar(session: Webinar) -> dict:
         "capacity": session.capacity,
         "registration_opens_at": iso(session.registration_opens_at),
         "registration_closes_at": iso(session.registration_closes_at),
-        "recording_url": session.recording_url,
+        "audience": session.audience.value,
+        # A vetted session's recording is for its confirmed participants only (their registration page).
+        "recording_url": None if session.needs_vetting else session.recording_url,
         "url": absolute_url("public.webinar", slug=session.slug),
         "ics_url": absolute_url("public.webinar_ics", slug=session.slug),
         "series": series_reference(session.series),

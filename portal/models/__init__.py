@@ -12,17 +12,27 @@ from portal.models.events import (
     Series,
     ThemePoint,
     Webinar,
+    WebinarAudience,
     WebinarLanguage,
     WebinarStatus,
 )
 from portal.models.feedback import FeedbackResponse, FeedbackSubmission, PresentationRating
+from portal.models.invitations import Invitation
 from portal.models.outbox import OutboxMessage, OutboxStatus, WebinarMessage
-from portal.models.registrations import Registration, RegistrationStatus, Sector
+from portal.models.questions import (
+    CHOICE_KINDS,
+    Answer,
+    PanelQuestion,
+    PanelQuestionStatus,
+    Question,
+    QuestionKind,
+)
+from portal.models.registrations import DeclineReason, Registration, RegistrationStatus, Sector
 
 __all__ = [
-    "AuditEvent", "FeedbackResponse", "FeedbackSubmission", "KeyTheme", "Objective",
+    "CHOICE_KINDS", "Answer", "PanelQuestion", "PanelQuestionStatus", "Question", "QuestionKind", "AuditEvent", "DeclineReason", "FeedbackResponse", "FeedbackSubmission", "Invitation", "KeyTheme", "Objective",
     "Organisation", "Organiser", "OutboxMessage", "OutboxStatus", "Presentation",
     "PresentationRating", "Presenter", "PresenterRole", "Registration",
     "RegistrationStatus", "Role", "Sector", "Series", "ThemePoint", "Webinar",
-    "WebinarLanguage", "WebinarMessage", "WebinarStatus",
+    "WebinarAudience", "WebinarLanguage", "WebinarMessage", "WebinarStatus",
 ]

@@ -20,6 +20,15 @@ class WebinarStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class WebinarAudience(enum.StrEnum):
+    """Who may attend: the codes stored on a webinar (words in ``portal.labels``)."""
+
+    PUBLIC = "public"  # anyone; seats and waiting list as usual
+    APPROVAL = "approval"  # every registration waits for an organiser's decision
+    RESTRICTED = "restricted"  # the series' allowed email domains get in at once, others wait
+    INVITATION = "invitation"  # only through a personal invitation link
+
+
 class WebinarLanguage(enum.StrEnum):
     ENGLISH = "en"
     FRENCH = "fr"
@@ -70,6 +79,11 @@ class Series(db.Model):
     closing_remarks_fr: Mapped[str | None] = mapped_column(Text)
     #: IANA zone in which the series' times are announced.
     timezone: Mapped[str] = mapped_column(String(64), default="America/Toronto")
+    #: Email domains whose registrations a ``restricted`` webinar approves at once, one per
+    #: line, stored normalised (lower-case, IDNA ``xn--`` form); ``*.police.ca`` means its subdomains.
+    allowed_email_domains: Mapped[str] = mapped_column(Text, default="", server_default="")
+    #: Raised by every change to its registration questions: 0 means the form has none (no query).
+    questions_version: Mapped[int] = mapped_column(default=0, server_default="0")
     published: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -169,6 +183,12 @@ class Webinar(db.Model):
     language: Mapped[WebinarLanguage | None] = mapped_column(str_enum(WebinarLanguage, "webinar_language"))
     #: Seats; empty means unlimited.
     capacity: Mapped[int | None]
+    #: Who may attend (``WebinarAudience``); ``public`` unless an organiser restricts it.
+    audience: Mapped[WebinarAudience] = mapped_column(
+        str_enum(WebinarAudience, "webinar_audience"), default=WebinarAudience.PUBLIC, server_default="public"
+    )
+    #: Raised by every change to its own questions (see ``Series.questions_version``).
+    questions_version: Mapped[int] = mapped_column(default=0, server_default="0")
     #: When full, further sign-ups join a waiting list instead of being refused.
     waitlist_enabled: Mapped[bool] = mapped_column(default=True)
     registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -203,6 +223,11 @@ class Webinar(db.Model):
     @property
     def ends_at(self) -> datetime:
         return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def needs_vetting(self) -> bool:
+        """Not open to everyone: its join link, recording and calendar details stay with confirmed people."""
+        return self.audience != WebinarAudience.PUBLIC
 
     @property
     def is_public(self) -> bool:

@@ -15,9 +15,24 @@ from portal.search import searchable_text
 
 
 class RegistrationStatus(enum.StrEnum):
+    #: Waiting for an organiser's decision (approval and restricted webinars); holds no seat.
+    PENDING = "pending"
     CONFIRMED = "confirmed"
     WAITLISTED = "waitlisted"
+    #: Refused by an organiser. Still "active" for the one-per-email rule: registering
+    #: again resends the link (which shows the decision) instead of queueing a new request,
+    #: and an organiser can still approve it later.
+    DECLINED = "declined"
     CANCELLED = "cancelled"
+
+
+class DeclineReason(enum.StrEnum):
+    """Why an organiser declined: the polite words are in ``portal.labels``, in the registrant's language."""
+
+    NOT_ELIGIBLE = "not_eligible"  # the session is for a specific audience
+    NOT_VERIFIED = "not_verified"  # the details given did not let us confirm the affiliation
+    NO_SPACE = "no_space"  # more requests than places
+    OTHER = "other"  # the organiser's note says why
 
 
 class Sector(enum.StrEnum):
@@ -77,6 +92,13 @@ class Registration(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When an organiser approved a pending registration: its place in the waiting list
+    #: (approved people queue in order of approval, not of their request).
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When an organiser declined it, with the reason chosen and an optional note to the person.
+    declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decline_reason: Mapped[DeclineReason | None] = mapped_column(str_enum(DeclineReason, "decline_reason"))
+    decline_note: Mapped[str | None] = mapped_column(Text)
     #: Set when personal data was removed; the row stays for counts.
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Name, email and organisation folded for search (``portal.search``): what the organiser's

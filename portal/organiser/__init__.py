@@ -13,7 +13,10 @@ from portal.organiser import (  # noqa: E402,F401  (routes attach themselves to 
     auth_views,
     dashboard_views,
     feedback_views,
+    invitation_views,
+    panel_views,
     programme_views,
+    question_views,
     registration_views,
     translation_views,
 )

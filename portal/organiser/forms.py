@@ -30,7 +30,9 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from portal.models import Role, WebinarLanguage
+from portal.labels import DECLINE_REASON_LABELS, QUESTION_KIND_LABELS, WEBINAR_AUDIENCE_LABELS
+from portal.models import DeclineReason, Role, WebinarAudience, WebinarLanguage
+from portal.services.audience import InvalidDomain, parse_domain_patterns
 
 
 def _printable(value):
@@ -161,6 +163,16 @@ class SeriesForm(EitherLanguage, OrganiserForm):
     objectives_fr = french(TextAreaField, _l("Objectives, one per line (French, same order)"), 20000)
     timezone = StringField(_l("Time zone"), default="America/Toronto",
                            validators=[DataRequired(), Length(max=64)])
+    allowed_email_domains = TextAreaField(
+        _l("Allowed email domains (one per line)"), validators=[Optional(), Length(max=20000)],
+        render_kw={"rows": 4, "spellcheck": "false"})
+
+    def validate_allowed_email_domains(self, field):
+        try:
+            parse_domain_patterns(field.data or "")
+        except InvalidDomain as error:
+            raise ValidationError(_l("“%(line)s” is not an email domain. Write one domain per line, such as "
+                                     "rcmp-grc.gc.ca or *.police.ca.", line=error.line[:100])) from error
 
     def validate_timezone(self, field):
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -201,6 +213,9 @@ class WebinarForm(EitherLanguage, OrganiserForm):
     description = english(TextAreaField, _l("Description (English)"), 20000)
     description_fr = french(TextAreaField, _l("Description (French)"), 20000)
     language = SelectField(_l("Language"), choices=choices(LANGUAGE_CHOICES), default="")
+    audience = SelectField(_l("Who may attend"),
+                           choices=choices((a.value, word) for a, word in WEBINAR_AUDIENCE_LABELS.items()),
+                           default=WebinarAudience.PUBLIC.value)
     capacity = IntegerField(_l("Capacity (empty = unlimited)"),
                             validators=[Optional(), NumberRange(min=1, max=1_000_000)])
     waitlist_enabled = BooleanField(_l("Waiting list when full"), default=True)
@@ -307,6 +322,8 @@ class MessageForm(OrganiserForm):
 
 
 BULK_ACTIONS = [
+    ("approve", _l("Approve")),
+    ("decline", _l("Decline…")),
     ("attended", _l("Mark attended")),
     ("not_attended", _l("Mark not attended")),
     ("move_up", _l("Move up from the waiting list")),
@@ -317,6 +334,13 @@ BULK_ACTIONS = [
 class BulkForm(OrganiserForm):
     action = SelectField(_l("With the selected registrations"), choices=choices(BULK_ACTIONS))
     confirmed = HiddenField(default="")
+    #: Only for "decline": the reason the email gives, and an optional note to the people declined.
+    decline_reason = SelectField(
+        _l("Reason given in the email"),
+        choices=choices((r.value, word) for r, word in DECLINE_REASON_LABELS.items()),
+        default=DeclineReason.NOT_ELIGIBLE.value)
+    decline_note = TextAreaField(_l("Note to add to the email (optional)"),
+                                 validators=[Optional(), Length(max=2000)], render_kw={"rows": 3})
 
 
 class TranslationsUploadForm(OrganiserForm):
@@ -324,3 +348,35 @@ class TranslationsUploadForm(OrganiserForm):
         FileRequired(_l("Choose the CSV file to import.")),
         FileAllowed(["csv"], _l("Upload the .csv file you downloaded and translated.")),
     ])
+
+
+class InvitationForm(OrganiserForm):
+    """A list of people to invite: pasted, or a CSV file (a ``name,email`` header is optional)."""
+
+    people = TextAreaField(_l("People to invite (one per line: name, email)"),
+                           validators=[Length(max=200_000)], render_kw={"rows": 8, "spellcheck": "false"})
+    upload = FileField(_l("Or upload a CSV file"),
+                       validators=[FileAllowed(["csv", "txt"], _l("Upload a .csv or .txt file."))])
+
+    def validate_people(self, field):
+        if not (field.data or "").strip() and not self.upload.data:
+            raise ValidationError(_l("Paste at least one person, or upload a file."))
+
+
+
+
+class QuestionForm(OrganiserForm):
+    """One registration question, worded in both languages."""
+
+    kind = SelectField(_l("Kind of answer"), choices=choices((k.value, w) for k, w in QUESTION_KIND_LABELS.items()),
+                       default="short_text")
+    label_en = StringField(_l("Question (English)"), validators=[DataRequired(), Length(max=500)])
+    label_fr = StringField(_l("Question (French)"), validators=[DataRequired(), Length(max=500)])
+    help_en = TextAreaField(_l("Help text (English)"), validators=[Optional(), Length(max=2000)],
+                            render_kw={"rows": 2})
+    help_fr = TextAreaField(_l("Help text (French)"), validators=[Optional(), Length(max=2000)],
+                            render_kw={"rows": 2})
+    required = BooleanField(_l("An answer is required"))
+    choices = TextAreaField(_l("Choices, one per line: English | French"), validators=[Optional(), Length(max=20000)],
+                            render_kw={"rows": 5})
+    condition = SelectField(_l("Ask this question"), choices=[], validate_choice=True, default="")

@@ -6,6 +6,7 @@ presenters and organisations. Views are thin: rules are in
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -18,6 +19,7 @@ from portal.models import (
     PresenterRole,
     Series,
     Webinar,
+    WebinarAudience,
     WebinarLanguage,
     WebinarMessage,
     WebinarStatus,
@@ -36,8 +38,9 @@ from portal.organiser.forms import (
     WebinarForm,
     choices,
 )
-from portal.services import audit, translations
+from portal.services import audit, questions, translations
 from portal.services import programme_editing as editing
+from portal.services.audience import parse_domain_patterns
 from portal.services.programme_editing import ProgrammeError
 
 
@@ -129,6 +132,7 @@ def _series_values(form: SeriesForm) -> dict:
         **_both(form, "summary"),
         **_both(form, "closing_remarks"),
         "timezone": form.timezone.data.strip(),
+        "allowed_email_domains": "\n".join(parse_domain_patterns(form.allowed_email_domains.data or "")),
     }
 
 
@@ -320,6 +324,7 @@ def _webinar_form(series: Series, webinar: Webinar | None = None) -> WebinarForm
     form.closes_date.data, form.closes_time.data = editing.to_local(webinar.registration_closes_at, zone)
     form.language.data = webinar.language.value if webinar.language else ""
     _english_into_form(form, webinar)
+    form.audience.data = webinar.audience.value
     return form
 
 
@@ -350,6 +355,7 @@ def _webinar_values(form: WebinarForm, series: Series) -> dict:
         **_both(form, "title"),
         **_both(form, "description"),
         "language": WebinarLanguage(form.language.data) if form.language.data else None,
+        "audience": WebinarAudience(form.audience.data),
         "capacity": form.capacity.data,
         "waitlist_enabled": bool(form.waitlist_enabled.data),
         "join_url": (form.join_url.data or "").strip() or None,
@@ -400,7 +406,9 @@ def webinar(webinar_id: int):
     ).all()
     counts = signups.webinar_counts([webinar.id]).get(webinar.id)
     return render_template("organiser/webinar.html", webinar=webinar, messages=messages, counts=counts,
-                           missing=translations.missing_translations(webinar), action_form=EmptyForm(), feedback_url=_optional_url("organiser.webinar_feedback", webinar_id=webinar.id))
+                           missing=translations.missing_translations(webinar),
+                           answer_bars=questions.choice_counts(webinar, str(get_locale() or "en")),
+                           action_form=EmptyForm(), feedback_url=_optional_url("organiser.webinar_feedback", webinar_id=webinar.id))
 
 
 def _optional_url(endpoint: str, **values) -> str | None:

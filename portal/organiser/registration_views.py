@@ -6,19 +6,28 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.labels import label
-from portal.models import Registration, RegistrationStatus, Sector, Webinar, WebinarMessage
+from portal.models import (
+    Answer,
+    DeclineReason,
+    Registration,
+    RegistrationStatus,
+    Sector,
+    Webinar,
+    WebinarMessage,
+)
 from portal.models.bilingual import shown
 from portal.models.types import utcnow
 from portal.organiser import bp
 from portal.organiser.access import EDITORS, READERS, role_required
 from portal.organiser.forms import AUDIENCE_CHOICES, BULK_ACTIONS, BulkForm, MessageForm
-from portal.services import audit, csv_export, signups
+from portal.services import audit, csv_export, questions, signups
 from portal.services import registration as registration_rules
 from portal.services.programme_editing import email_context
 from portal.services.signups import RegistrationFilters
@@ -47,8 +56,15 @@ def registrations(webinar_id: int):
     webinar = _webinar_or_404(webinar_id)
     filters = RegistrationFilters.from_args(request.args)
     page = signups.page_of(webinar.id, filters)
+    asked = questions.every_question_of(webinar)
     return render_template("organiser/registrations.html", webinar=webinar, filters=filters, page=page,
-                           bulk_form=BulkForm(), **_filter_choices())
+                           bulk_form=BulkForm(), answers=questions.answers_of([r.id for r in page.items]),
+                           answer_choices=questions.answer_filter_choices(asked, _language()),
+                           language=_language(), answer_words=questions.words_for, **_filter_choices())
+
+
+def _language() -> str:
+    return str(get_locale() or "en")
 
 
 # ---------------------------------------------------------------- bulk actions
@@ -73,6 +89,10 @@ def bulk_registrations(webinar_id: int):
     form = BulkForm()
     back = url_for("organiser.registrations", webinar_id=webinar.id, **_kept_args())
     if not form.validate_on_submit():
+        if form.decline_note.errors and (selected := _selected(webinar)):
+            # A note too long: the confirmation page comes back with the message next to the note.
+            return render_template("organiser/bulk_confirm.html", webinar=webinar, form=form, selected=selected,
+                                   action_label=dict(BULK_ACTIONS)["decline"], back=back, kept=_kept_args()), 422
         flash(_("Choose what to do with the selected registrations."), "error")
         return redirect(back), 303
     selected = _selected(webinar)
@@ -83,7 +103,7 @@ def bulk_registrations(webinar_id: int):
         label = dict(BULK_ACTIONS)[form.action.data]
         return render_template("organiser/bulk_confirm.html", webinar=webinar, form=form, selected=selected,
                                action_label=label, back=back, kept=_kept_args())
-    done, skipped = _apply_bulk(form.action.data, selected)
+    done, skipped = _apply_bulk(form, selected)
     db.session.commit()
     flash(_("%(done)d registrations updated; %(skipped)d left as they were.", done=done, skipped=skipped), "info")
     return redirect(back)
@@ -92,18 +112,51 @@ def bulk_registrations(webinar_id: int):
 def _kept_args() -> dict:
     """The list's filters travel through the bulk form so the organiser lands back on the same view."""
     source = request.form if request.method == "POST" else request.args
-    return {k: source.get(f"keep_{k}") for k in ("q", "status", "sector", "attended", "sort", "page")
+    return {k: source.get(f"keep_{k}") for k in ("q", "status", "sector", "attended", "answer", "sort", "page")
             if source.get(f"keep_{k}")}
 
 
-def _apply_bulk(action: str, selected: list[Registration]) -> tuple[int, int]:
+def _apply_bulk(form: BulkForm, selected: list[Registration]) -> tuple[int, int]:
+    """Each registration on its own: those the action does not fit (approving a confirmed one) are skipped."""
     done = skipped = 0
     for registration in selected:
-        if _apply_one(action, registration):
+        if form.action.data == "approve":
+            changed = _approve(registration)
+        elif form.action.data == "decline":
+            changed = _decline(registration, DeclineReason(form.decline_reason.data), form.decline_note.data)
+        else:
+            changed = _apply_one(form.action.data, registration)
+        if changed:
             done += 1
         else:
             skipped += 1
     return done, skipped
+
+
+def _summary(registration: Registration) -> str:
+    return f"registration #{registration.id} at {registration.webinar.title}"[:300]
+
+
+def _approve(registration: Registration) -> bool:
+    before = registration.status
+    try:
+        registration_rules.approve(registration)
+    except (registration_rules.NotAwaitingDecision, registration_rules.RegistrationRefused):
+        return False
+    audit.record("approve", registration, summary=_summary(registration),
+                 changes={"status": (before, registration.status)})
+    return True
+
+
+def _decline(registration: Registration, reason: DeclineReason, note: str | None) -> bool:
+    try:
+        registration_rules.decline(registration, reason, note)
+    except registration_rules.NotAwaitingDecision:
+        return False
+    audit.record("decline", registration, summary=_summary(registration),
+                 changes={"status": (RegistrationStatus.PENDING, RegistrationStatus.DECLINED),
+                          "reason": (None, reason), "note": (None, registration.decline_note)})
+    return True
 
 
 def _apply_one(action: str, registration: Registration) -> bool:
@@ -177,14 +230,32 @@ CSV_COLUMNS = (
 )
 
 
-def _csv_rows(statement):
-    """Plain rows fetched in batches of 1000 (no ORM objects kept): memory stays flat."""
+def _csv_rows(statement, asked: list):
+    """Plain rows fetched in batches of 1000 (no ORM objects kept): memory stays flat.
+
+    Each question is one more column; its answers are read per batch (one query per 1000 rows).
+    """
     result = db.session.execute(statement.with_only_columns(*CSV_COLUMNS).execution_options(yield_per=1000))
-    for row in result:
-        (id_, name, email, organisation, sector, region, language, needs, status, attended, created,
-         cancelled) = row
-        yield (id_, name, email, organisation, sector.value if sector else "", label(sector),
-               region, label(region, "region"), language, needs, status.value, attended, created, cancelled)
+    for batch in result.partitions():
+        answers = _answers_by_registration([row[0] for row in batch], asked)
+        for row in batch:
+            (id_, name, email, organisation, sector, region, language, needs, status, attended, created,
+             cancelled) = row
+            given = answers.get(id_, {})
+            yield (id_, name, email, organisation, sector.value if sector else "", label(sector),
+                   region, label(region, "region"), language, needs, status.value, attended, created, cancelled,
+                   *(questions.words_for(q, given.get(q.id), "en") for q in asked))
+
+
+def _answers_by_registration(ids: list[int], asked: list) -> dict[int, dict[int, str]]:
+    if not asked or not ids:
+        return {}
+    found: dict[int, dict[int, str]] = {}
+    for registration_id, question_id, value in db.session.execute(
+        db.select(Answer.registration_id, Answer.question_id, Answer.value).where(Answer.registration_id.in_(ids))
+    ):
+        found.setdefault(registration_id, {})[question_id] = value
+    return found
 
 
 @bp.get("/webinars/<int:webinar_id>/registrations.csv")
@@ -196,9 +267,11 @@ def registrations_csv(webinar_id: int):
                  changes={"filters": (None, filters.as_args(page=None))})
     db.session.commit()
     statement = signups.sorted_(signups.filtered(webinar.id, filters), filters)
+    asked = questions.every_question_of(webinar)
+    header = CSV_HEADER + [f"q{q.id}: {q.label_en}" for q in asked]
     filename = f"registrations-{webinar.slug}.csv"
     return Response(
-        stream_with_context(csv_export.stream_csv(CSV_HEADER, _csv_rows(statement))),
+        stream_with_context(csv_export.stream_csv(header, _csv_rows(statement, asked))),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -8,6 +8,7 @@ from portal.models.types import utcnow
 from portal.public import bp
 from portal.search import clean_query
 from portal.services import programme as queries
+from portal.services.audience import patterns_of
 from portal.services.calendar import programme_calendar, webinar_calendar
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
@@ -48,7 +49,9 @@ def webinar_ics(slug: str):
 
 @bp.get("/webinars/<slug>")
 def webinar(slug: str):
-    return render_template("public/webinar.html", webinar=_found(queries.public_webinar(slug)), now=utcnow())
+    found = _found(queries.public_webinar(slug))
+    return render_template("public/webinar.html", webinar=found, now=utcnow(),
+                           allowed_domains=patterns_of(found.series))
 
 
 @bp.get("/presenters/")

@@ -14,17 +14,19 @@ from sqlalchemy.orm import joinedload
 
 from portal import observability
 from portal.extensions import db
-from portal.models import Registration, RegistrationStatus, Sector, Webinar
+from portal.models import Invitation, Registration, RegistrationStatus, Sector, Webinar, WebinarAudience
 from portal.models.types import utcnow
 from portal.registration import bp
 from portal.registration.forms import (
     LANGUAGE_LABELS,
     ConfirmForm,
     DetailsForm,
+    PanelQuestionForm,
     RegistrationForm,
     SelectChoice,
+    form_with_questions,
 )
-from portal.services import limits
+from portal.services import invitations, limits, panel_questions, questions
 from portal.services import registration as registrations
 
 
@@ -55,39 +57,81 @@ def _public_webinar_or_404(slug: str) -> Webinar:
 
 def _other_open_webinars(webinar: Webinar, now) -> list[Webinar]:
     """The series' other webinars that take registrations now (one count query for all)."""
-    others = [w for w in webinar.series.webinars if w.id != webinar.id and w.starts_at > now]
+    others = [w for w in webinar.series.webinars
+              if w.id != webinar.id and w.starts_at > now and w.audience != WebinarAudience.INVITATION]
     seats = registrations.seats_left_for(others)
     return [w for w in others if registrations.registration_state(w, now, seats[w.id]).accepting]
 
 
-def _build_form(webinar: Webinar, now) -> tuple[RegistrationForm, list[Webinar]]:
-    form = RegistrationForm()
-    # A POST that picked no other webinar needs no list to check against (saves queries).
-    wanted = not form.is_submitted() or bool(request.form.getlist("also_register"))
+def _build_form(webinar: Webinar, now, invitation: Invitation | None = None) -> tuple[RegistrationForm, list[Webinar]]:
+    asked = questions.questions_for(webinar)
+    form = form_with_questions(RegistrationForm, asked, str(get_locale() or "en"))()
+    if invitation is not None and not form.is_submitted():
+        form.full_name.data, form.email.data = invitation.full_name, invitation.email
+    # A POST that picked no other webinar needs no list to check against (saves queries);
+    # an invitation is for its own webinar only.
+    wanted = invitation is None and (not form.is_submitted() or bool(request.form.getlist("also_register")))
     others = _other_open_webinars(webinar, now) if wanted else []
     form.also_register.choices = [SelectChoice(w.slug, w.title) for w in others]
     if form.preferred_language.data is None:
         form.preferred_language.data = str(get_locale() or "en")
+    _offer_talks(form, webinar)
     return form, others
+
+
+def _offer_talks(form, webinar: Webinar) -> None:
+    """The talks a question for the presenters may be addressed to; on POST read only when one was written."""
+    whole_panel = [SelectChoice("", _("The whole panel"))]
+    if form.is_submitted() and not (request.form.get("panel_question") or "").strip():
+        form.panel_presentation.choices = whole_panel
+        return
+    talks = panel_questions.presentations_of(webinar)
+    form.panel_presentation.choices = whole_panel + [SelectChoice(str(t.id), t.title) for t in talks]
+
+
+def _panel_question_fits(form) -> bool:
+    """A question's "For" must be the panel or one of this webinar's talks (422 next to it otherwise)."""
+    if form.panel_question.data and (form.panel_presentation.data or "") not in {
+            c.value for c in form.panel_presentation.choices}:
+        form.panel_presentation.errors = [_("Choose the whole panel or one of this webinar's presentations.")]
+        return False
+    return True
+
+
+def _ask_panel(registration: Registration, form) -> None:
+    if form.panel_question.data:
+        panel_questions.ask(registration, form.panel_question.data,
+                            int(form.panel_presentation.data) if form.panel_presentation.data else None,
+                            bool(form.panel_share_name.data))
 
 
 @bp.route("/register/<slug>", methods=["GET", "POST"])
 def register(slug: str):
     webinar = _public_webinar_or_404(slug)
     now = utcnow()
-    form, others = _build_form(webinar, now)
+    invitation = None
+    if webinar.audience == WebinarAudience.INVITATION:
+        invitation = invitations.find_invitation(webinar, request.args.get("invitation"))
+        if invitation is None:
+            return render_template("registration/invitation_only.html", webinar=webinar), 403
+    form, others = _build_form(webinar, now, invitation)
     # On POST the seat count is taken under the lock in the service; here only the window matters.
     seats = None if form.is_submitted() else registrations.UNSET
     availability = registrations.registration_state(webinar, now, seats)
 
     def page(status: int = 200, refusal: str | None = None, wait: str | None = None):
         return render_template("registration/register.html", webinar=webinar, form=form, others=others,
-                               availability=availability, refusal=refusal, wait=wait), status
+                               availability=availability, refusal=refusal, wait=wait,
+                               invitation_token=request.args.get("invitation") if invitation else None), status
 
     if not availability.accepting:
         return page(200 if form.is_submitted() is False else 409, availability.reason)
-    if not form.validate_on_submit():
+    if not form.validate_on_submit() or not _panel_question_fits(form):
         return page(422 if form.is_submitted() else 200)
+    if invitation is not None and not invitations.bound_to(invitation, form.email.data):
+        form.email.errors.append(_("This invitation is for another email address. Register with the address "
+                                   "the invitation was sent to, or ask the organisers to invite this one."))
+        return page(422)
     if form.website.data:
         # A bot filled the honeypot: answer exactly like a success, store nothing.
         return redirect(url_for("registration.sent", slug=webinar.slug))
@@ -104,6 +148,15 @@ def register(slug: str):
     except registrations.RegistrationRefused as refused:
         db.session.rollback()
         return page(409, _("%(title)s: %(reason)s", title=refused.availability.webinar.title, reason=refused.message))
+    if invitation is not None:
+        invitations.link_registration(invitation, webinar, form.email.data)
+    if outcomes[0].outcome != registrations.Outcome.ALREADY_REGISTERED:
+        # Never added to an existing registration: whoever types an address must not write on its behalf.
+        _ask_panel(outcomes[0].registration, form)
+    if getattr(form, "answer_values", None):
+        questions.save_answers(
+            {o.webinar.id: o.registration.id for o in outcomes if o.outcome != registrations.Outcome.ALREADY_REGISTERED},
+            form.questions, form.answer_values, form.preferred_language.data)
     db.session.commit()
     limits.count_registration(address, email, webinar_ids)
     observability.count_registrations(outcomes)
@@ -144,8 +197,13 @@ def _registration_or_404(token: str) -> Registration:
     ).one()
 
 
-def _manage_page(token: str, registration: Registration, details_form: DetailsForm | None = None, status=200):
+def _manage_page(token: str, registration: Registration, details_form: DetailsForm | None = None, status=200,
+                 question_form: PanelQuestionForm | None = None):
     now = utcnow()
+    asking = panel_questions.open_for(registration, now)
+    if asking and question_form is None:
+        question_form = PanelQuestionForm(formdata=None)
+        _offer_talks(question_form, registration.webinar)
     return render_template(
         "registration/manage.html",
         token=token,
@@ -158,6 +216,8 @@ def _manage_page(token: str, registration: Registration, details_form: DetailsFo
         statuses=RegistrationStatus,
         language_labels=LANGUAGE_LABELS,
         now=now,
+        own_questions=panel_questions.own_questions(registration),
+        question_form=question_form if asking else None,
     ), status
 
 
@@ -196,3 +256,28 @@ def cancel(token: str):
     db.session.commit()
     flash(_("Your registration is cancelled. We have sent you an email to confirm."), "success")
     return redirect(url_for("registration.manage", token=token))
+
+
+@bp.post("/registration/<token>/questions")
+def ask_presenters(token: str):
+    """Another question for the presenters, until the webinar starts."""
+    registration = _registration_or_404(token)
+    form = PanelQuestionForm()
+    _offer_talks(form, registration.webinar)
+    if not panel_questions.open_for(registration):
+        abort(409, description=_("Questions for the presenters are closed: the webinar has started, or this "
+                                 "registration is no longer active."))
+    if not form.validate_on_submit() or not _panel_question_fits(form):
+        return _manage_page(token, registration, status=422, question_form=form)
+    if not form.panel_question.data:
+        form.panel_question.errors = [_("Write your question first.")]
+        return _manage_page(token, registration, status=422, question_form=form)
+    try:
+        _ask_panel(registration, form)
+    except panel_questions.PanelQuestionRefused:
+        form.panel_question.errors = [_("You have sent the most questions one person can send.")]
+        return _manage_page(token, registration, status=422, question_form=form)
+    db.session.commit()
+    flash(_("Your question is sent to the organisers. They choose which questions the presenters receive."),
+          "success")
+    return redirect(url_for("registration.manage", token=token, _anchor="questions-title"))

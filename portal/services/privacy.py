@@ -1,7 +1,8 @@
 """Removing people's personal data once a webinar is well past.
 
 What goes: name, email (both forms), organisation, region, accessibility
-needs, the secret link (its hash is replaced, so old links stop working), the
+needs, the answers to the organisers' own questions, an organiser's note when declining, the webinar's invitations (name,
+email, link) and their emails, the secret link (its hash is replaced, so old links stop working), the
 link between a registration and its feedback answer, and the recipient and
 bodies of the emails sent to that registration.
 
@@ -22,7 +23,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import String, cast, delete, literal, select, update
 
 from portal.extensions import db
-from portal.models import FeedbackSubmission, OutboxMessage, OutboxStatus, Registration, Webinar
+from portal.models import (
+    Answer,
+    FeedbackSubmission,
+    Invitation,
+    OutboxMessage,
+    OutboxStatus,
+    PanelQuestion,
+    Registration,
+    Webinar,
+)
 from portal.models.types import utcnow
 
 PURGED_ERROR = "personal data removed before delivery"
@@ -68,6 +78,7 @@ def purge_older_than(days: int, now: datetime | None = None) -> PurgeReport:
         ids = select(Registration.id).where(Registration.webinar_id == webinar.id)
         count = PurgeCount(webinar)
         count.registrations, count.emails, count.feedback_links = _purge(ids, now)
+        count.emails += _purge_invitations(webinar)
         report.webinars.append(count)
     return report
 
@@ -78,6 +89,28 @@ def erase_registration(registration: Registration, now: datetime | None = None) 
     db.session.expire(registration)
 
 
+def _purge_invitations(webinar: Webinar) -> int:
+    """Invitees' names, addresses and links, and the invitation emails; returns the emails cleared."""
+    db.session.execute(
+        update(Invitation)
+        .where(Invitation.webinar_id == webinar.id, Invitation.email.is_not(None))
+        .values(full_name=None, email=None, email_normalised=None,
+                token_hash=literal("purged-") + cast(Invitation.id, String))
+        .execution_options(synchronize_session=False)
+    )
+    invitation_emails = (OutboxMessage.webinar_id == webinar.id) & (OutboxMessage.kind == "invitation")
+    db.session.execute(
+        update(OutboxMessage).where(invitation_emails, OutboxMessage.status == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.FAILED, last_error=PURGED_ERROR)
+        .execution_options(synchronize_session=False)
+    )
+    return db.session.execute(
+        update(OutboxMessage).where(invitation_emails, OutboxMessage.recipient != "")
+        .values(recipient="", body_text="", body_html=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
 def _purge(registration_ids, now: datetime) -> tuple[int, int, int]:
     """Bulk updates over ``registration_ids`` (a SELECT); returns (registrations, emails, feedback links)."""
     people = db.session.execute(
@@ -86,7 +119,7 @@ def _purge(registration_ids, now: datetime) -> tuple[int, int, int]:
         .values(
             full_name=None, email=None, email_normalised=None, organisation_name=None, region=None,
             search_text=None,
-            accessibility_needs=None, purged_at=now, updated_at=now,
+            accessibility_needs=None, decline_note=None, purged_at=now, updated_at=now,
             # Not a SHA-256 (those are 64 hex digits), so no link can ever match again.
             token_hash=literal("purged-") + cast(Registration.id, String),
         )
@@ -103,6 +136,15 @@ def _purge(registration_ids, now: datetime) -> tuple[int, int, int]:
         .where(OutboxMessage.registration_id.in_(registration_ids), OutboxMessage.status == OutboxStatus.PENDING)
         .values(status=OutboxStatus.FAILED, last_error=PURGED_ERROR)
         .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        delete(Answer).where(Answer.registration_id.in_(registration_ids))
+        .execution_options(synchronize_session=False)
+    )
+    # Questions for the presenters stay (the brief's record), without the name their author had allowed.
+    db.session.execute(
+        update(PanelQuestion).where(PanelQuestion.registration_id.in_(registration_ids))
+        .values(share_name=False).execution_options(synchronize_session=False)
     )
     links = db.session.execute(
         delete(FeedbackSubmission).where(FeedbackSubmission.registration_id.in_(registration_ids))

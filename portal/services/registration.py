@@ -31,6 +31,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from portal.dates import full_datetime
 from portal.extensions import db
 from portal.models import (
+    DeclineReason,
     Registration,
     RegistrationStatus,
     Sector,
@@ -41,6 +42,7 @@ from portal.models import (
 from portal.models.bilingual import when_shown
 from portal.models.registrations import search_text_of
 from portal.models.types import utcnow
+from portal.services.audience import needs_decision
 from portal.services.outbox import RenderedMessage, queue_email, render_message
 from portal.services.programme import plausible_slug
 from portal.services.tokens import hash_token, looks_like_token, token_matches
@@ -84,6 +86,10 @@ class SeatsFull(RegistrationRefused):
 
 class NotWaitlisted(Exception):
     """Only a waitlisted registration can be moved up."""
+
+
+class NotAwaitingDecision(Exception):
+    """Only a pending registration can be declined, and only a pending or declined one approved."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +146,7 @@ def normalise_email(email: str) -> str:
 
 
 class Outcome(enum.StrEnum):
+    PENDING = "pending"
     CONFIRMED = "confirmed"
     WAITLISTED = "waitlisted"
     ALREADY_REGISTERED = "already_registered"
@@ -346,8 +353,15 @@ def _register_locked(availability: Availability, details: RegistrantDetails, now
         existing = db.session.get(Registration, existing_id)
         _queue(existing, "link_resent", _l("Your link for %(title)s", title=when_shown(webinar, "title")), dedupe=False)
         return RegistrationOutcome(webinar, existing, Outcome.ALREADY_REGISTERED)
+    if needs_decision(webinar, details.email):
+        # No seat is taken or promised: the organiser's approval does that, under this same lock.
+        registration = _insert_registration(webinar, details, now, RegistrationStatus.PENDING)
+        _queue(registration, "pending", _l("Your request to attend %(title)s", title=webinar.title),
+               check_first=False)
+        return RegistrationOutcome(webinar, registration, Outcome.PENDING)
     confirmed = availability.state == RegistrationState.OPEN
-    registration = _insert_registration(webinar, details, now, confirmed)
+    registration = _insert_registration(
+        webinar, details, now, RegistrationStatus.CONFIRMED if confirmed else RegistrationStatus.WAITLISTED)
     # A brand-new registration has no message yet: no look-up before rendering (ON CONFLICT still guards).
     if confirmed:
         _queue(registration, "confirmation", _l("You are registered: %(title)s", title=when_shown(webinar, "title")),
@@ -359,7 +373,7 @@ def _register_locked(availability: Availability, details: RegistrantDetails, now
 
 
 def _insert_registration(webinar: Webinar, details: RegistrantDetails, now: datetime,
-                         confirmed: bool) -> Registration:
+                         status: RegistrationStatus) -> Registration:
     """One Core INSERT instead of the unit of work (a registration's largest ORM cost).
 
     The link's hash is known before the row exists (see ``manage_token``), so
@@ -380,13 +394,17 @@ def _insert_registration(webinar: Webinar, details: RegistrantDetails, now: date
         "preferred_language": details.preferred_language,
         "accessibility_needs": details.accessibility_needs,
         "consented_at": now,
-        "status": RegistrationStatus.CONFIRMED if confirmed else RegistrationStatus.WAITLISTED,
+        "status": status,
         "attended": False,
         "created_at": stamp,
         "updated_at": stamp,
         "cancelled_at": None,
         "promoted_at": None,
         "purged_at": None,
+        "approved_at": None,
+        "declined_at": None,
+        "decline_reason": None,
+        "decline_note": None,
     }
     values["token_hash"] = hash_token(link_token(webinar.id, details.email_normalised, stamp))
     values["id"] = _core(_INSERT_REGISTRATION, values).scalar_one()
@@ -426,12 +444,16 @@ def promote_from_waitlist(webinar: Webinar, now: datetime | None = None) -> list
     return _promote(lock_webinar(webinar), now)
 
 
+#: A place in the waiting list: when the person joined it (approved people join when approved).
+_QUEUED_AT = func.coalesce(Registration.approved_at, Registration.created_at)
+
+
 def _promote(webinar: Webinar, now: datetime | None) -> list[Registration]:
     free = seats_left(webinar)
     query = (
         select(Registration)
         .where(Registration.webinar_id == webinar.id, Registration.status == RegistrationStatus.WAITLISTED)
-        .order_by(Registration.created_at, Registration.id)
+        .order_by(_QUEUED_AT, Registration.id)
     )
     if free is not None:
         if free <= 0:
@@ -483,15 +505,69 @@ def waitlist_position(registration: Registration) -> int | None:
     """1 for the next person to get a seat; ``None`` unless waitlisted."""
     if registration.status != RegistrationStatus.WAITLISTED:
         return None
+    queued_at = registration.approved_at or registration.created_at
+    others_queued_at = _QUEUED_AT
     ahead = db.session.scalar(
         select(func.count(Registration.id)).where(
             Registration.webinar_id == registration.webinar_id,
             Registration.status == RegistrationStatus.WAITLISTED,
-            (Registration.created_at < registration.created_at)
-            | ((Registration.created_at == registration.created_at) & (Registration.id < registration.id)),
+            (others_queued_at < queued_at)
+            | ((others_queued_at == queued_at) & (Registration.id < registration.id)),
         )
     )
     return (ahead or 0) + 1
+
+
+# --- an organiser's decision (approval, restricted and invitation webinars) ---------------
+
+
+def approve(registration: Registration, now: datetime | None = None) -> Registration:
+    """Give a pending (or earlier declined) registration a seat, or a waiting-list place when full.
+
+    Takes the webinar's lock before counting, exactly like registering, so
+    approvals racing with sign-ups never confirm more people than the capacity.
+    Approved people join the waiting list in order of approval. Raises
+    ``NotAwaitingDecision`` for any other status, ``SeatsFull`` when full with
+    no waiting list (the registration stays as it was).
+    """
+    webinar = lock_webinar(registration.webinar)
+    db.session.refresh(registration)
+    if registration.status not in (RegistrationStatus.PENDING, RegistrationStatus.DECLINED):
+        raise NotAwaitingDecision(registration.id)
+    now = now or utcnow()
+    left = seats_left(webinar)
+    if left is not None and left <= 0 and not webinar.waitlist_enabled:
+        raise SeatsFull(Availability(webinar, RegistrationState.FULL, 0))
+    registration.approved_at = now
+    registration.declined_at = registration.decline_reason = registration.decline_note = None
+    if left is None or left > 0:
+        registration.status = RegistrationStatus.CONFIRMED
+        _queue(registration, "confirmation", _l("You are registered: %(title)s", title=webinar.title),
+               calendar=True)
+    else:
+        registration.status = RegistrationStatus.WAITLISTED
+        _queue(registration, "waitlisted", _l("You are on the waiting list: %(title)s", title=webinar.title))
+    db.session.flush()
+    return registration
+
+
+def decline(registration: Registration, reason: DeclineReason, note: str | None = None,
+            now: datetime | None = None) -> Registration:
+    """Refuse a pending registration and tell the person, politely, with the reason chosen.
+
+    No seat changes hands (a pending registration holds none), so no lock is needed.
+    """
+    db.session.refresh(registration)
+    if registration.status != RegistrationStatus.PENDING:
+        raise NotAwaitingDecision(registration.id)
+    registration.status = RegistrationStatus.DECLINED
+    registration.declined_at = now or utcnow()
+    registration.decline_reason = DeclineReason(reason)
+    registration.decline_note = (note or "").strip() or None
+    _queue(registration, "declined", _l("Your request to attend %(title)s", title=registration.webinar.title),
+           extra={"reason": registration.decline_reason.value, "note": registration.decline_note or ""})
+    db.session.flush()
+    return registration
 
 
 def update_details(registration: Registration, full_name: str, organisation_name: str | None) -> None:

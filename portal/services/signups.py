@@ -6,6 +6,7 @@ so the overview costs the same with ten sign-ups or a hundred thousand.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -13,7 +14,7 @@ from sqlalchemy import func
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
-from portal.models import FeedbackResponse, Registration, RegistrationStatus, Sector, Webinar
+from portal.models import Answer, FeedbackResponse, Registration, RegistrationStatus, Sector, Webinar
 from portal.search import clean_query, query_words
 
 
@@ -22,12 +23,15 @@ class Counts:
     confirmed: int = 0
     waitlisted: int = 0
     cancelled: int = 0
+    #: Awaiting an organiser's decision, and refused (approval, restricted and invitation webinars).
+    pending: int = 0
+    declined: int = 0
     attended: int = 0
     feedback: int = 0
 
     @property
     def total(self) -> int:
-        return self.confirmed + self.waitlisted + self.cancelled
+        return self.confirmed + self.waitlisted + self.cancelled + self.pending + self.declined
 
 
 @dataclass
@@ -148,6 +152,8 @@ class RegistrationFilters:
     status: str = ""
     sector: str = ""
     attended: str = ""  # "", "yes", "no"
+    #: "question id:choice code": registrations that gave that answer to one of the organisers' questions.
+    answer: str = ""
     sort: str = "newest"
     page: int = 1
 
@@ -156,6 +162,7 @@ class RegistrationFilters:
         status = args.get("status", "")
         sector = args.get("sector", "")
         attended = args.get("attended", "")
+        answer = args.get("answer", "")
         sort = args.get("sort", "newest")
         try:
             page = max(1, min(int(args.get("page", 1)), 100_000))
@@ -166,14 +173,18 @@ class RegistrationFilters:
             status=status if status in {s.value for s in RegistrationStatus} else "",
             sector=sector if sector in {s.value for s in Sector} else "",
             attended=attended if attended in {"yes", "no"} else "",
+            answer=answer if _ANSWER_FILTER.match(answer) else "",
             sort=sort if sort in SORTS else "newest",
             page=page,
         )
 
     def as_args(self, **overrides) -> dict:
         values = {"q": self.q, "status": self.status, "sector": self.sector, "attended": self.attended,
-                  "sort": self.sort, "page": self.page, **overrides}
+                  "answer": self.answer, "sort": self.sort, "page": self.page, **overrides}
         return {k: v for k, v in values.items() if v not in ("", None) and not (k == "page" and v == 1)}
+
+
+_ANSWER_FILTER = re.compile(r"^\d{1,9}:[a-z0-9]{1,20}$")
 
 
 def searchable(text: str | None) -> str:
@@ -198,6 +209,15 @@ def filtered(webinar_id: int, filters: RegistrationFilters):
         statement = statement.where(Registration.sector == filters.sector)
     if filters.attended:
         statement = statement.where(Registration.attended.is_(filters.attended == "yes"))
+    if filters.answer:
+        question_id, _, code = filters.answer.partition(":")
+        value = Answer.value
+        statement = statement.where(
+            db.select(Answer.id).where(
+                Answer.registration_id == Registration.id, Answer.question_id == int(question_id),
+                (value == code) | value.like(f"{code}\n%") | value.like(f"%\n{code}") | value.like(f"%\n{code}\n%"),
+            ).exists()
+        )
     return statement
 
 

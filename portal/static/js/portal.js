@@ -32,3 +32,30 @@
   var summary = document.querySelector(".error-summary[tabindex='-1']");
   if (summary) { summary.focus(); }
 })();
+
+// Registration questions asked only after a given answer: hidden until that answer is chosen.
+// Without the script every question shows (its hint says when to answer) and the server decides.
+(function () {
+  "use strict";
+  var dependents = document.querySelectorAll("[data-condition-field]");
+  if (!dependents.length) { return; }
+  function answers(name) {
+    var values = [];
+    document.querySelectorAll('[name="' + name + '"]').forEach(function (input) {
+      if ((input.type === "radio" || input.type === "checkbox") ? input.checked : input.value.trim() !== "") {
+        values.push(input.value);
+      }
+    });
+    return values;
+  }
+  function update() {
+    dependents.forEach(function (block) {
+      var given = answers(block.getAttribute("data-condition-field"));
+      var wanted = block.getAttribute("data-condition-value");
+      block.hidden = wanted ? given.indexOf(wanted) === -1 : given.length === 0;
+    });
+  }
+  document.addEventListener("change", update);
+  document.addEventListener("input", update);
+  update();
+})();
