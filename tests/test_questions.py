@@ -69,7 +69,7 @@ def test_the_form_asks_the_questions_in_the_readers_language(client):
     client.get("/language/fr")
     import flask_babel
     flask_babel.refresh()
-    assert "Êtes-vous policier ou policière" in client.get(f"/register/{webinar.slug}").get_data(as_text=True)
+    assert "Êtes-vous policier ou policière" in client.get(f"/register/{webinar.slug}", follow_redirects=True).get_data(as_text=True)
 
 
 def test_a_conditional_question_is_required_only_when_its_condition_holds(client):
