@@ -1,6 +1,7 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
 from portal.models.accounts import Organiser, Role
+from portal.models.attendance import AttendanceImport, ReportFormat, UnmatchedAttendee, UnmatchedResolution
 from portal.models.audit import AuditEvent
 from portal.models.events import (
     KeyTheme,
@@ -17,9 +18,10 @@ from portal.models.events import (
 )
 from portal.models.feedback import FeedbackResponse, FeedbackSubmission, PresentationRating
 from portal.models.outbox import OutboxMessage, OutboxStatus, WebinarMessage
-from portal.models.registrations import Registration, RegistrationStatus, Sector
+from portal.models.registrations import AttendanceSource, Registration, RegistrationStatus, Sector
 
 __all__ = [
+    "AttendanceImport", "AttendanceSource", "ReportFormat", "UnmatchedAttendee", "UnmatchedResolution",
     "AuditEvent", "FeedbackResponse", "FeedbackSubmission", "KeyTheme", "Objective",
     "Organisation", "Organiser", "OutboxMessage", "OutboxStatus", "Presentation",
     "PresentationRating", "Presenter", "PresenterRole", "Registration",
