@@ -29,6 +29,7 @@ class MatchForm(FlaskForm):
     registration_email = StringField(
         _l("Or the email of another registration"),
         validators=[Optional(), Length(max=254), Email(message=_l("Enter an email address."))],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
     )
 
 
