@@ -96,9 +96,10 @@ def downgrade():
     op.drop_index("ix_attendance_import_webinar_id", table_name="attendance_import")
     op.drop_table("attendance_import")
     with op.batch_alter_table("registration") as batch:
+        batch.drop_constraint(op.f("ck_registration_attendance_source"), type_="check")
         batch.drop_column("attendance_source")
         batch.drop_column("minutes_attended")
     with op.batch_alter_table("webinar") as batch:
-        batch.drop_constraint("ck_webinar_attendance_threshold_not_negative", type_="check")
+        batch.drop_constraint(op.f("ck_webinar_attendance_threshold_not_negative"), type_="check")
         batch.drop_column("attendance_final_at")
         batch.drop_column("attendance_threshold_minutes")
