@@ -381,3 +381,15 @@ def test_importing_50000_rows_keeps_memory_flat(app, tmp_path):
         db.session.commit()
         assert receipt.people_matched == 1000 and receipt.rows_read == rows
     assert peaks[1] < peaks[0] * 1.5 + 256 * 1024, peaks
+
+
+def test_teams_event_download_without_emails_is_matched_by_name(app, client, editor):
+    webinar = past_webinar()
+    who = people(webinar)
+    response = upload(client, webinar, "teams_attendance_legacy_utf16.csv")
+    assert "0 people matched by email, 5 to review" in client.get(response.location).get_data(as_text=True)
+    rows = {row.name: row for row in unmatched_rows(webinar)}
+    assert rows["Amélie Tremblay"].suggested_registration_id == who["amelie"].id
+    assert rows["Amélie Tremblay"].minutes == 89
+    post(client, webinar, f"/unmatched/{rows['Amélie Tremblay'].id}", action="confirm")
+    assert fresh(who["amelie"]).minutes_attended == 89 and fresh(who["amelie"]).attended

@@ -230,3 +230,12 @@ def test_a_50000_row_report_is_streamed_in_flat_memory(tmp_path):
     # Ten times the rows, about the same memory: nothing grows with the file.
     assert big_peak < small_peak * 1.5 + 64 * 1024, (small_peak, big_peak)
     assert big_peak < 1_000_000, big_peak
+
+
+def test_teams_first_download_of_join_and_leave_events():
+    """Before 2021 Teams wrote one row per event (Full Name, User Action, Timestamp), no email."""
+    report, minutes, problems = read_file("teams_attendance_legacy_utf16.csv")
+    assert (report.format, report.encoding, problems) == (ReportFormat.TEAMS_TSV, "utf-16", [])
+    # 12:58:30-13:40:10 and 13:42-14:30; Marc never left: counted to the file's last event (14:33:40).
+    assert minutes == {"Host Account": 101, "Amélie Tremblay": 89, "Zoë Ñúñez-Łukasiewicz": 60,
+                       "Jordan Okafor": 20, "Marc-Andre Cote": 83}

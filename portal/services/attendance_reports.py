@@ -18,7 +18,8 @@ The format is recognised by content, never by the file name:
 - Teams attendance report: ``1. Summary`` / ``2. Participants`` / ``3. In-Meeting
   Activities`` sections, tab-separated UTF-16 (the classic download) or comma-separated
   UTF-8; the activities' join/leave rows are used when present, else the participants'
-  total ``In-Meeting Duration`` (``1h 4m 24s``).
+  total ``In-Meeting Duration`` (``1h 4m 24s``). Teams' first download (``Full Name, User
+  Action, Timestamp``: one ``Joined`` / ``Left`` event per row, no email) is read too.
 - Webex attendee report: ``Display Name, Attendee Email, Join Time, Leave Time,
   Attendance Duration …``.
 - Plain: a header with a name, an email and minutes (``name,email,minutes``).
@@ -275,6 +276,8 @@ COLUMN_WORDS = {
     "duration": ("duration", "in-meeting duration", "attendance duration", "in meeting duration",
                  "time in session", "total duration", "duree", "duree de la reunion"),
     "attended": ("attended", "a assiste"),
+    "action": ("user action", "action de l utilisateur"),
+    "timestamp": ("timestamp", "horodatage"),
 }
 _WORD_ROLE = {folded(word): role for role, words in COLUMN_WORDS.items() for word in words}
 #: Header words of a block of meeting information rather than a table of people.
@@ -294,7 +297,7 @@ def header_roles(cells: list[str]) -> dict[str, int]:
 def is_people_header(cells: list[str], roles: dict[str, int]) -> bool:
     """A table of people: someone (name or email) and something to measure time with."""
     who = "name" in roles or "email" in roles or "first_name" in roles
-    time = any(r in roles for r in ("join", "minutes", "duration"))
+    time = any(r in roles for r in ("join", "minutes", "duration")) or {"action", "timestamp"} <= set(roles)
     if not (who and time):
         return False
     # Zoom's meeting block (Topic, Meeting ID, Start Time, User Email, Duration (Minutes)) is not people.
@@ -327,10 +330,12 @@ class Report:
         section = ""
         skipping = False
         errors_in_a_row = 0
+        events = _Events()
         while True:
             try:
                 raw = next(reader)
             except StopIteration:
+                yield from events.still_in_the_meeting()
                 return
             except csv.Error:
                 errors_in_a_row += 1
@@ -359,11 +364,57 @@ class Report:
                     continue
             if roles is None or skipping:
                 continue  # meeting information, summaries, hosts and panelists
+            if "action" in roles:
+                found_row = events.add(line, cells, roles, times)
+                if found_row is not None:
+                    yield found_row
+                continue
             yield _row(line, cells, roles, width, section, times)
 
     @property
     def label(self) -> str:
         return self.format.value
+
+
+class _Events:
+    """Teams' first attendance download: one row per event (``Joined``, ``Left``) with a timestamp.
+
+    A join waits for the same person's next ``Left``; whoever never left is counted until the
+    last timestamp of the file. What is kept is one open join per person present.
+    """
+
+    def __init__(self) -> None:
+        self.open: dict[str, tuple[int, str, str, datetime]] = {}
+        self.last: datetime | None = None
+
+    def add(self, line: int, cells: list[str], roles: dict[str, int], times: TimeReader) -> Row | Problem | None:
+        name = clean(_cell(cells, roles, "name"))[:200]
+        given = clean(_cell(cells, roles, "email"))
+        email = given if looks_like_email(given) else ""
+        if not name and not email:
+            return Problem(line, "no_identity")
+        moment = times(_cell(cells, roles, "timestamp"))
+        if moment is None:
+            return Problem(line, "bad_time")
+        self.last = max(self.last, moment) if self.last else moment
+        action = folded(_cell(cells, roles, "action"))
+        key = email.lower() or folded(name)
+        if action.startswith("join"):
+            self.open.setdefault(key, (line, name, email, moment))
+            return None
+        if action.startswith("left") or action.startswith("leave"):
+            started = self.open.pop(key, None)
+            if started is None:
+                return None  # a leave without its join (the join was before the report began)
+            if moment < started[3]:
+                return Problem(line, "leave_before_join")
+            return Row(started[0], name or started[1], email or started[2], joined=started[3], left=moment)
+        return Problem(line, "bad_time")
+
+    def still_in_the_meeting(self) -> Iterator[Row]:
+        for line, name, email, joined in self.open.values():
+            yield Row(line, name, email, joined=joined, left=max(joined, self.last or joined))
+        self.open.clear()
 
 
 def _without_nul(text: io.TextIOBase) -> Iterator[str]:
@@ -452,7 +503,7 @@ def _folded_set(*words: str) -> set[str]:
 
 
 TEAMS_SECTIONS = {"summary", "participants", "in-meeting activities", "resume"}
-TEAMS_COLUMNS = _folded_set("In-Meeting Duration", "First Join", "Participant ID (UPN)")
+TEAMS_COLUMNS = _folded_set("In-Meeting Duration", "First Join", "Participant ID (UPN)", "User Action")
 ZOOM_WEBINAR_SECTIONS = {"attendee report", "attendee details", "host details", "panelist details"}
 ZOOM_WEBINAR_COLUMNS = _folded_set("Time in Session (minutes)")
 ZOOM_MEETING_COLUMNS = _folded_set("Name (Original Name)", "User Name (Original Name)")
