@@ -393,3 +393,15 @@ def test_teams_event_download_without_emails_is_matched_by_name(app, client, edi
     assert rows["Amélie Tremblay"].minutes == 89
     post(client, webinar, f"/unmatched/{rows['Amélie Tremblay'].id}", action="confirm")
     assert fresh(who["amelie"]).minutes_attended == 89 and fresh(who["amelie"]).attended
+
+
+def test_attendees_and_no_shows_for_certificates_and_follow_up(app, client, editor):
+    webinar = past_webinar()
+    who = people(webinar)
+    gone, _ = make_registration(webinar, status=RegistrationStatus.CANCELLED, email="amelie.2@example.org")
+    upload(client, webinar, "plain.csv")
+    came = {r.id for r in db.session.scalars(attendance.attendees(webinar.id))}
+    missed = {r.id for r in db.session.scalars(attendance.no_shows(webinar.id))}
+    assert came == {who["amelie"].id, who["zoe"].id}
+    assert missed == {who[k].id for k in ("jordan", "priya", "marc", "sam")}
+    assert gone.id not in came | missed

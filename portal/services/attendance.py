@@ -62,6 +62,22 @@ def has_attended(registration: Registration) -> bool:
     return bool(registration.attended) and registration.status != RegistrationStatus.CANCELLED
 
 
+def attendees(webinar_id: int):
+    """A SELECT of the registrations that count as attended (certificates, thanks)."""
+    return (db.select(Registration)
+            .where(Registration.webinar_id == webinar_id, Registration.attended.is_(True),
+                   Registration.status != RegistrationStatus.CANCELLED)
+            .order_by(Registration.id))
+
+
+def no_shows(webinar_id: int):
+    """A SELECT of confirmed registrations that did not attend ("sorry we missed you")."""
+    return (db.select(Registration)
+            .where(Registration.webinar_id == webinar_id, Registration.attended.is_(False),
+                   Registration.status == RegistrationStatus.CONFIRMED)
+            .order_by(Registration.id))
+
+
 def attendance_is_final(webinar: Webinar) -> bool:
     return webinar.attendance_final_at is not None
 
