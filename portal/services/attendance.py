@@ -251,19 +251,19 @@ def import_report(webinar: Webinar, stream: BinaryIO, *, filename: str = "", ove
             unmatched.append(person)
 
     _forget_previous_import(webinar, overrule_hand)
-    threshold = webinar.attendance_threshold
-    updates = []
+    decided, minutes_only = [], []
     for registration_id, people in groups.items():
         row = by_id[registration_id]
         minutes = reports.union_minutes(people)
-        values = {"id": registration_id, "minutes_attended": minutes}
         if overrule_hand or row.attendance_source != AttendanceSource.HAND:
-            values["attended"] = row.status != RegistrationStatus.CANCELLED and minutes > 0 and minutes >= threshold
-            values["attendance_source"] = AttendanceSource.REPORT
-        else:
-            values["attended"] = None  # placeholder removed below: hand ticks keep theirs
-        updates.append(values)
-    _bulk_update(updates)
+            decided.append({"id": registration_id, "minutes_attended": minutes,
+                            "attended": row.status != RegistrationStatus.CANCELLED
+                            and reaches_threshold(minutes, webinar),
+                            "attendance_source": AttendanceSource.REPORT})
+        else:  # a hand tick keeps its decision; the minutes are recorded beside it
+            minutes_only.append({"id": registration_id, "minutes_attended": minutes})
+    _bulk_update(decided)
+    _bulk_update(minutes_only)
 
     receipt = AttendanceImport(
         webinar_id=webinar.id, organiser_id=organiser.id if organiser else None, filename=filename[:255],
@@ -281,14 +281,10 @@ def import_report(webinar: Webinar, stream: BinaryIO, *, filename: str = "", ove
     return receipt
 
 
-def _bulk_update(updates: list[dict]) -> None:
-    """ORM bulk UPDATE by primary key, grouped by the columns each row sets."""
-    with_decision = [u for u in updates if u["attended"] is not None]
-    minutes_only = [{"id": u["id"], "minutes_attended": u["minutes_attended"]} for u in updates
-                    if u["attended"] is None]
-    for batch in (with_decision, minutes_only):
-        for start in range(0, len(batch), 1000):
-            db.session.execute(update(Registration), batch[start:start + 1000])
+def _bulk_update(rows: list[dict]) -> None:
+    """ORM bulk UPDATE by primary key (every row sets the same columns), 1 000 at a time."""
+    for start in range(0, len(rows), 1000):
+        db.session.execute(update(Registration), rows[start:start + 1000])
 
 
 def _confirmed_aliases(webinar: Webinar, gmail_canonical: bool) -> dict[str, int]:
