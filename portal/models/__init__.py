@@ -1,6 +1,7 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
 from portal.models.accounts import Organiser, Role
+from portal.models.attendance import AttendanceImport, ReportFormat, UnmatchedAttendee, UnmatchedResolution
 from portal.models.audit import AuditEvent
 from portal.models.events import (
     KeyTheme,
@@ -27,9 +28,16 @@ from portal.models.questions import (
     Question,
     QuestionKind,
 )
-from portal.models.registrations import DeclineReason, Registration, RegistrationStatus, Sector
+from portal.models.registrations import (
+    AttendanceSource,
+    DeclineReason,
+    Registration,
+    RegistrationStatus,
+    Sector,
+)
 
 __all__ = [
+    "AttendanceImport", "AttendanceSource", "ReportFormat", "UnmatchedAttendee", "UnmatchedResolution",
     "CHOICE_KINDS", "Answer", "PanelQuestion", "PanelQuestionStatus", "Question", "QuestionKind", "AuditEvent", "DeclineReason", "FeedbackResponse", "FeedbackSubmission", "Invitation", "KeyTheme", "Objective",
     "Organisation", "Organiser", "OutboxMessage", "OutboxStatus", "Presentation",
     "PresentationRating", "Presenter", "PresenterRole", "Registration",

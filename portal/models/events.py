@@ -167,6 +167,10 @@ class Webinar(db.Model):
             name="registration_window_ordered",
         ),
         Index("ix_webinar_status_starts_at", "status", "starts_at"),
+        CheckConstraint(
+            "attendance_threshold_minutes IS NULL OR attendance_threshold_minutes >= 0",
+            name="attendance_threshold_not_negative",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -205,6 +209,10 @@ class Webinar(db.Model):
     #: Message sent to registrants when the webinar was cancelled.
     cancellation_message_en: Mapped[str | None] = mapped_column("cancellation_message", Text)
     cancellation_message_fr: Mapped[str | None] = mapped_column(Text)
+    #: Minutes a registrant must have been present to count as attended; empty = half the duration.
+    attendance_threshold_minutes: Mapped[int | None]
+    #: Set when the organiser says attendance is complete (certificates and follow-up wait for it).
+    attendance_final_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Bumped whenever the time changes, so "changed" emails are sent once per change.
     schedule_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -228,6 +236,13 @@ class Webinar(db.Model):
     def needs_vetting(self) -> bool:
         """Not open to everyone: its join link, recording and calendar details stay with confirmed people."""
         return self.audience != WebinarAudience.PUBLIC
+
+    @property
+    def attendance_threshold(self) -> int:
+        """Minutes needed to count as attended: the organiser's figure, or half the duration (rounded up)."""
+        if self.attendance_threshold_minutes is not None:
+            return self.attendance_threshold_minutes
+        return -(-self.duration_minutes // 2)
 
     @property
     def is_public(self) -> bool:
