@@ -101,6 +101,9 @@ def settings_for(environ: os._Environ | dict, instance_path: str) -> dict:
         "JOIN_LINK_LEAD_MINUTES": _int(env("JOIN_LINK_LEAD_MINUTES"), 30),
         "REMINDER_HOURS_BEFORE": _int(env("REMINDER_HOURS_BEFORE"), 24),
         "FEEDBACK_WINDOW_DAYS": _int(env("FEEDBACK_WINDOW_DAYS"), 14),
+        "FEEDBACK_REMINDER_DAYS_BEFORE": _int(env("FEEDBACK_REMINDER_DAYS_BEFORE"), 3),
+        "MATERIALS_FOLDER": env("MATERIALS_FOLDER") or os.path.join(instance_path, "materials"),
+        "MATERIALS_MAX_BYTES": _int(env("MATERIALS_MAX_BYTES"), 20 * 1024 * 1024),
         "REGISTRATION_RATE_LIMIT": env("REGISTRATION_RATE_LIMIT") or "20 per hour",
         "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT") or "10 per minute",
     }

@@ -2,6 +2,7 @@
 
 from portal.models.accounts import Organiser, Role
 from portal.models.audit import AuditEvent
+from portal.models.certificates import Certificate, CertificateKind, Material, MaterialKind
 from portal.models.events import (
     KeyTheme,
     Objective,
@@ -20,7 +21,8 @@ from portal.models.outbox import OutboxMessage, OutboxStatus, WebinarMessage
 from portal.models.registrations import Registration, RegistrationStatus, Sector
 
 __all__ = [
-    "AuditEvent", "FeedbackResponse", "FeedbackSubmission", "KeyTheme", "Objective",
+    "AuditEvent", "Certificate", "CertificateKind", "FeedbackResponse", "FeedbackSubmission", "KeyTheme",
+    "Material", "MaterialKind", "Objective",
     "Organisation", "Organiser", "OutboxMessage", "OutboxStatus", "Presentation",
     "PresentationRating", "Presenter", "PresenterRole", "Registration",
     "RegistrationStatus", "Role", "Sector", "Series", "ThemePoint", "Webinar",

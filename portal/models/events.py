@@ -58,6 +58,8 @@ class Series(db.Model):
     #: IANA zone in which the series' times are announced.
     timezone: Mapped[str] = mapped_column(String(64), default="America/Toronto")
     published: Mapped[bool] = mapped_column(default=False)
+    #: Webinars to attend for the series certificate; empty means all of them.
+    certificate_min_webinars: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     host: Mapped[Organisation | None] = relationship()
@@ -157,6 +159,10 @@ class Webinar(db.Model):
     cancellation_message: Mapped[str | None] = mapped_column(Text)
     #: Bumped whenever the time changes, so "changed" emails are sent once per change.
     schedule_version: Mapped[int] = mapped_column(default=1)
+    #: Hours credited on certificates, in minutes; empty means the webinar's duration.
+    certificate_minutes: Mapped[int | None]
+    #: Materials and recording shown on the public page too (otherwise to confirmed registrants only).
+    materials_public: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -168,6 +174,10 @@ class Webinar(db.Model):
     @property
     def ends_at(self) -> datetime:
         return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def credited_minutes(self) -> int:
+        return self.certificate_minutes if self.certificate_minutes is not None else self.duration_minutes
 
     @property
     def is_public(self) -> bool:

@@ -6,7 +6,7 @@ Views stay thin: the rules (seats, waiting list, emails) are in
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -23,6 +23,7 @@ from portal.registration.forms import (
     RegistrationForm,
     SelectChoice,
 )
+from portal.services import certificate_pdf, certificates, materials
 from portal.services import registration as registrations
 
 
@@ -146,6 +147,7 @@ def _manage_page(token: str, registration: Registration, details_form: DetailsFo
         statuses=RegistrationStatus,
         language_labels=LANGUAGE_LABELS,
         now=now,
+        after=materials.after_the_webinar(registration, now),
     ), status
 
 
@@ -184,3 +186,37 @@ def cancel(token: str):
     db.session.commit()
     flash(_("Your registration is cancelled. We have sent you an email to confirm."), "success")
     return redirect(url_for("registration.manage", token=token))
+
+
+# --- after the webinar: certificates ----------------------------------------------------
+
+
+def _pdf_download(body: bytes, filename: str) -> Response:
+    response = Response(body, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/registration/<token>/certificate.pdf")
+def certificate(token: str):
+    """The attendee's certificate, issued on first download (only once the webinar ended and they attended)."""
+    registration = _registration_or_404(token)
+    found = certificates.certificate_for(registration)
+    if found is None or found.revoked:
+        abort(404, description=_("There is no certificate for this registration: certificates are for people "
+                                 "who attended, once the webinar has ended."))
+    db.session.commit()
+    return _pdf_download(certificate_pdf.certificates_pdf([found]), certificate_pdf.certificate_filename(found))
+
+
+@bp.get("/registration/<token>/series-certificate.pdf")
+def series_certificate(token: str):
+    registration = _registration_or_404(token)
+    found = certificates.series_certificate_for(registration)
+    if found is None or found.revoked:
+        abort(404, description=_("There is no series certificate for you yet: it is for people who attended "
+                                 "enough webinars of the series."))
+    db.session.commit()
+    return _pdf_download(certificate_pdf.certificates_pdf([found]), certificate_pdf.certificate_filename(found))
