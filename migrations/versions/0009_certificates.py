@@ -4,8 +4,9 @@ Certificates: one per attended registration, one per person (normalised email)
 and series, each with a 192-bit public verification code (unique, so its lookup
 is indexed), the printed name frozen at issue, and a revocation time. Materials:
 links and uploaded files per webinar, files stored under generated names.
-Existing webinars keep their duration as the hours credited (empty column) and
-their materials private (``materials_public`` false).
+Existing webinars keep their duration as the hours credited (empty column);
+their materials start private (``materials_public`` false), except that a
+recording already shown on the public pages stays public.
 
 Revision ID: 0009_certificates
 Revises: 0004_outbox_calendar_language
@@ -71,6 +72,8 @@ def upgrade():
     with op.batch_alter_table('webinar', schema=None) as batch_op:
         batch_op.add_column(sa.Column('certificate_minutes', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('materials_public', sa.Boolean(), nullable=False, server_default=sa.false()))
+    # Recordings already on public pages stay there.
+    op.execute("UPDATE webinar SET materials_public = true WHERE recording_url IS NOT NULL")
 
 
 

@@ -71,7 +71,7 @@ def webinar(session: Webinar) -> dict:
         "capacity": session.capacity,
         "registration_opens_at": iso(session.registration_opens_at),
         "registration_closes_at": iso(session.registration_closes_at),
-        "recording_url": session.recording_url,
+        "recording_url": session.public_recording_url,
         "url": absolute_url("public.webinar", slug=session.slug),
         "ics_url": absolute_url("public.webinar_ics", slug=session.slug),
         "series": series_reference(session.series),

@@ -176,6 +176,11 @@ class Webinar(db.Model):
         return self.starts_at + timedelta(minutes=self.duration_minutes)
 
     @property
+    def public_recording_url(self) -> str | None:
+        """The recording for everyone: only once the organiser made the materials public."""
+        return self.recording_url if self.materials_public else None
+
+    @property
     def credited_minutes(self) -> int:
         return self.certificate_minutes if self.certificate_minutes is not None else self.duration_minutes
 

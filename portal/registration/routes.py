@@ -64,7 +64,23 @@ def _build_form(webinar: Webinar, now) -> tuple[RegistrationForm, list[Webinar]]
     form.also_register.choices = [SelectChoice(w.slug, w.title) for w in others]
     if form.preferred_language.data is None:
         form.preferred_language.data = str(get_locale() or "en")
+    if not form.is_submitted() and request.args.get("from"):
+        _prefill_from_link(form, request.args["from"])
     return form, others
+
+
+def _prefill_from_link(form: RegistrationForm, token: str) -> None:
+    """The follow-up's "register for the next one" link carries the registrant's own secret link:
+    the form is filled in from that registration, and still sent (with CSRF) by the person."""
+    earlier = registrations.find_by_token(token)
+    if earlier is None or earlier.purged_at is not None:
+        return
+    form.full_name.data = earlier.full_name
+    form.email.data = earlier.email
+    form.organisation_name.data = earlier.organisation_name
+    form.sector.data = earlier.sector.value if earlier.sector else None
+    form.region.data = earlier.region
+    form.preferred_language.data = earlier.preferred_language
 
 
 @bp.route("/register/<slug>", methods=["GET", "POST"])
@@ -220,3 +236,16 @@ def series_certificate(token: str):
                                  "enough webinars of the series."))
     db.session.commit()
     return _pdf_download(certificate_pdf.certificates_pdf([found]), certificate_pdf.certificate_filename(found))
+
+
+@bp.get("/registration/<token>/materials/<int:material_id>")
+def material(token: str, material_id: int):
+    """A webinar file for its confirmed registrants (the public page has its own link once they are public)."""
+    registration = _registration_or_404(token)
+    if registration.status != RegistrationStatus.CONFIRMED:
+        abort(404)
+    found = materials.material_of(registration.webinar_id, material_id)
+    response = materials.download(found) if found is not None else None
+    if response is None:
+        abort(404)
+    return response
