@@ -8,7 +8,7 @@ import re
 import pytest
 
 from portal.extensions import db
-from portal.models import KeyTheme, Role
+from portal.models import Certificate, CertificateKind, KeyTheme, Material, MaterialKind, Role
 from tests.conftest import csrf_token_from
 from tests.factories import (
     make_organisation,
@@ -35,8 +35,13 @@ def _scene():
     presentation = make_presentation(webinar, [presenter])
     registration, _token = make_registration(webinar)
     admin = make_organiser("admin")
+    certificate = Certificate(code="scene-code", kind=CertificateKind.WEBINAR, registration=registration,
+                              webinar=webinar, series=series, printed_name="Someone")
+    material = Material(webinar=webinar, kind=MaterialKind.LINK, title="Slides", url="https://example.org/s")
+    db.session.add_all([certificate, material])
     db.session.commit()
     return {
+        "certificate_id": certificate.id, "material_id": material.id, "version": "attended", "language": "en",
         "series_id": series.id, "webinar_id": webinar.id, "theme_id": theme.id,
         "presentation_id": presentation.id, "presenter_id": presenter.id,
         "organisation_id": organisation.id, "organiser_id": admin.id, "registration_id": registration.id,
