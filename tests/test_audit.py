@@ -2,6 +2,7 @@
 and without personal data beyond what identifies the record."""
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from portal.extensions import db
 from portal.models import AuditEvent, Webinar
@@ -41,7 +42,7 @@ def test_secrets_are_never_copied(app):
 
 def test_attendance_and_export_events_hold_no_personal_data(app, client):
     admin = make_organiser("admin")
-    webinar = make_webinar()
+    webinar = make_webinar(starts_at=datetime.now(UTC) - timedelta(hours=1))
     registration, _ = make_registration(webinar, full_name="Zoë Private", email="zoe.private@example.org",
                                         organisation_name="Secret Org")
     sign_in(client, admin)

@@ -67,11 +67,11 @@ def page_count(body: bytes) -> int:
 
 
 def held_webinar(series=None, **fields):
-    """A published webinar that ended yesterday, in a series hosted by an organisation."""
+    """A published webinar that ended yesterday, its attendance final, in a series hosted by an organisation."""
     series = series or make_series(title="Combatting Online Child Sexual Exploitation",
                                    host=make_organisation(name="Public Safety Canada"))
     return make_webinar(series, **{"title": "The Use of Technology", "starts_at": now() - timedelta(days=1),
-                                   "duration_minutes": 90, **fields})
+                                   "duration_minutes": 90, "attendance_final_at": now(), **fields})
 
 
 @pytest.fixture
@@ -141,7 +141,7 @@ def test_one_certificate_per_registration_with_the_name_frozen_at_issue(client):
 
 
 @pytest.mark.parametrize("scene", ["not_attended", "not_ended", "cancelled_registration", "waitlisted",
-                                   "cancelled_webinar"])
+                                   "cancelled_webinar", "attendance_not_final"])
 def test_no_certificate_without_attendance_of_an_ended_webinar(client, scene):
     from portal.models import WebinarStatus
 
@@ -151,7 +151,8 @@ def test_no_certificate_without_attendance_of_an_ended_webinar(client, scene):
     if scene == "waitlisted":
         fields["status"] = RegistrationStatus.WAITLISTED
     webinar = held_webinar(starts_at=now() + timedelta(days=1) if scene == "not_ended" else now() - timedelta(days=1),
-                           status=WebinarStatus.CANCELLED if scene == "cancelled_webinar" else WebinarStatus.PUBLISHED)
+                           status=WebinarStatus.CANCELLED if scene == "cancelled_webinar" else WebinarStatus.PUBLISHED,
+                           attendance_final_at=None if scene == "attendance_not_final" else now())
     _registration, token = make_registration(webinar, **fields)
     db.session.commit()
     assert "certificate.pdf" not in client.get(f"/registration/{token}").get_data(as_text=True)

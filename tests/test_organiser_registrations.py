@@ -183,7 +183,7 @@ def _cells(page, name):
 
 
 def test_statuses_sectors_and_regions_read_as_words_in_french(app, client, editor):
-    webinar = make_webinar()
+    webinar = make_webinar(starts_at=now() - timedelta(hours=1))  # attendance can be ticked
     seated, _ = make_registration(webinar, full_name="Seated Person", sector=Sector.EDUCATION, region="QC")
     waiting, _ = make_registration(webinar, full_name="Waiting Person", status=RegistrationStatus.WAITLISTED,
                                    region="outside")
@@ -211,7 +211,7 @@ def test_statuses_sectors_and_regions_read_as_words_in_french(app, client, edito
 
 
 def test_bulk_actions_ask_once_for_confirmation(app, client, editor):
-    webinar = make_webinar(capacity=2)
+    webinar = make_webinar(capacity=2, starts_at=now() - timedelta(hours=1))
     a, b = _people(webinar, 2)
     waiting, = _people(webinar, 1, status=RegistrationStatus.WAITLISTED)
     path = f"/organiser/webinars/{webinar.id}/registrations/bulk"
@@ -242,7 +242,7 @@ def test_bulk_move_up_when_a_seat_is_free(app, client, editor):
 
 
 def test_bulk_bad_input(app, client, editor):
-    webinar, other = make_webinar(), make_webinar()
+    webinar, other = make_webinar(starts_at=now() - timedelta(hours=1)), make_webinar()
     stranger, = _people(other, 1)
     path = f"/organiser/webinars/{webinar.id}/registrations/bulk"
     assert post(client, path, action="attended").status_code == 303  # nothing selected
@@ -253,7 +253,7 @@ def test_bulk_bad_input(app, client, editor):
 
 
 def test_checkin_marks_and_undoes_attendance(app, client, editor):
-    webinar = make_webinar()
+    webinar = make_webinar(starts_at=now() - timedelta(minutes=5))
     person, = _people(webinar, 1, full_name="Marie-Ève Tremblay")
     _people(webinar, 1, full_name="Cancelled Person", status=RegistrationStatus.CANCELLED)
     page = get(client, f"/organiser/webinars/{webinar.id}/checkin?q=marie").get_data(as_text=True)

@@ -9,13 +9,13 @@ their materials start private (``materials_public`` false), except that a
 recording already shown on the public pages stays public.
 
 Revision ID: 0009_certificates
-Revises: 0004_outbox_calendar_language
+Revises: 0008_attendance
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_certificates"
-down_revision = "0004_outbox_calendar_language"
+down_revision = "0008_attendance"
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,7 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
 from portal.models.accounts import Organiser, Role
+from portal.models.attendance import AttendanceImport, ReportFormat, UnmatchedAttendee, UnmatchedResolution
 from portal.models.audit import AuditEvent
 from portal.models.certificates import Certificate, CertificateKind, Material, MaterialKind
 from portal.models.events import (
@@ -18,11 +19,12 @@ from portal.models.events import (
 )
 from portal.models.feedback import FeedbackResponse, FeedbackSubmission, PresentationRating
 from portal.models.outbox import OutboxMessage, OutboxStatus, WebinarMessage
-from portal.models.registrations import Registration, RegistrationStatus, Sector
+from portal.models.registrations import AttendanceSource, Registration, RegistrationStatus, Sector
 
 __all__ = [
-    "AuditEvent", "Certificate", "CertificateKind", "FeedbackResponse", "FeedbackSubmission", "KeyTheme",
-    "Material", "MaterialKind", "Objective",
+    "AttendanceImport", "AttendanceSource", "ReportFormat", "UnmatchedAttendee", "UnmatchedResolution",
+    "AuditEvent", "FeedbackResponse", "FeedbackSubmission", "KeyTheme", "Objective",
+    "Certificate", "CertificateKind", "Material", "MaterialKind",
     "Organisation", "Organiser", "OutboxMessage", "OutboxStatus", "Presentation",
     "PresentationRating", "Presenter", "PresenterRole", "Registration",
     "RegistrationStatus", "Role", "Sector", "Series", "ThemePoint", "Webinar",

@@ -129,6 +129,10 @@ class Webinar(db.Model):
             name="registration_window_ordered",
         ),
         Index("ix_webinar_status_starts_at", "status", "starts_at"),
+        CheckConstraint(
+            "attendance_threshold_minutes IS NULL OR attendance_threshold_minutes >= 0",
+            name="attendance_threshold_not_negative",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -157,6 +161,10 @@ class Webinar(db.Model):
     )
     #: Message sent to registrants when the webinar was cancelled.
     cancellation_message: Mapped[str | None] = mapped_column(Text)
+    #: Minutes a registrant must have been present to count as attended; empty = half the duration.
+    attendance_threshold_minutes: Mapped[int | None]
+    #: Set when the organiser says attendance is complete (certificates and follow-up wait for it).
+    attendance_final_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Bumped whenever the time changes, so "changed" emails are sent once per change.
     schedule_version: Mapped[int] = mapped_column(default=1)
     #: Hours credited on certificates, in minutes; empty means the webinar's duration.
@@ -174,6 +182,13 @@ class Webinar(db.Model):
     @property
     def ends_at(self) -> datetime:
         return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def attendance_threshold(self) -> int:
+        """Minutes needed to count as attended: the organiser's figure, or half the duration (rounded up)."""
+        if self.attendance_threshold_minutes is not None:
+            return self.attendance_threshold_minutes
+        return -(-self.duration_minutes // 2)
 
     @property
     def public_recording_url(self) -> str | None:

@@ -19,6 +19,13 @@ class RegistrationStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class AttendanceSource(enum.StrEnum):
+    """Who last decided ``Registration.attended``: a hand tick wins over a report until overruled."""
+
+    HAND = "hand"
+    REPORT = "report"
+
+
 class Sector(enum.StrEnum):
     LAW_ENFORCEMENT = "law_enforcement"
     EDUCATION = "education"
@@ -68,7 +75,12 @@ class Registration(db.Model):
     status: Mapped[RegistrationStatus] = mapped_column(
         str_enum(RegistrationStatus, "registration_status"), default=RegistrationStatus.CONFIRMED
     )
+    #: Kept right by ``portal.services.attendance``: a hand tick, or minutes_attended >= the threshold.
     attended: Mapped[bool] = mapped_column(default=False)
+    #: Minutes in the meeting according to the platform's report (overlaps counted once); empty before an import.
+    minutes_attended: Mapped[int | None]
+    #: Who set ``attended`` last; a hand tick stays until an organiser explicitly overrules it.
+    attendance_source: Mapped[AttendanceSource | None] = mapped_column(str_enum(AttendanceSource, "attendance_source"))
     #: SHA-256 of the secret manage token; the token itself is only ever emailed.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -28,6 +29,8 @@ from portal.organiser.forms import EmptyForm
 from portal.services import audit, certificate_pdf, certificates, followup, materials
 
 UPLOAD_ENDPOINT = "organiser.upload_material"
+NO_CERTIFICATES_YET = _l("No certificates yet: they are issued to registrations marked attended, once the webinar "
+                         "has ended and its attendance is final.")
 
 
 @bp.url_value_preprocessor
@@ -110,8 +113,7 @@ def certificates_zip(webinar_id: int):
     webinar = _webinar_or_404(webinar_id)
     found = _all_certificates(webinar)
     if not found:
-        flash(_("No certificates yet: they are issued to registrations marked attended, once the webinar has ended."),
-              "error")
+        flash(NO_CERTIFICATES_YET, "error")
         return redirect(url_for("organiser.after_webinar", webinar_id=webinar_id), 303)
     return _download(certificate_pdf.certificates_zip(found), "application/zip", f"certificates-{webinar.slug}.zip")
 
@@ -122,8 +124,7 @@ def certificates_merged(webinar_id: int):
     webinar = _webinar_or_404(webinar_id)
     found = _all_certificates(webinar)
     if not found:
-        flash(_("No certificates yet: they are issued to registrations marked attended, once the webinar has ended."),
-              "error")
+        flash(NO_CERTIFICATES_YET, "error")
         return redirect(url_for("organiser.after_webinar", webinar_id=webinar_id), 303)
     return _download(certificate_pdf.certificates_pdf(found), "application/pdf", f"certificates-{webinar.slug}.pdf")
 

@@ -16,8 +16,9 @@ from portal.models import Registration, RegistrationStatus, Sector, Webinar, Web
 from portal.models.types import utcnow
 from portal.organiser import bp
 from portal.organiser.access import EDITORS, READERS, role_required
+from portal.organiser.attendance_words import refusal_message
 from portal.organiser.forms import AUDIENCE_CHOICES, BULK_ACTIONS, BulkForm, MessageForm
-from portal.services import audit, csv_export, signups
+from portal.services import attendance, audit, csv_export, signups
 from portal.services import registration as registration_rules
 from portal.services.programme_editing import email_context
 from portal.services.signups import RegistrationFilters
@@ -78,6 +79,12 @@ def bulk_registrations(webinar_id: int):
     if not selected:
         flash(_("Select at least one registration first."), "error")
         return redirect(back), 303
+    if form.action.data in ("attended", "not_attended"):
+        try:
+            attendance.check_started(webinar, lead=attendance.CHECKIN_LEAD)
+        except attendance.AttendanceRefused as refused:
+            flash(refusal_message(refused.reason, webinar), "error")
+            return redirect(back), 303
     if form.confirmed.data != "yes":
         label = dict(BULK_ACTIONS)[form.action.data]
         return render_template("organiser/bulk_confirm.html", webinar=webinar, form=form, selected=selected,
@@ -109,10 +116,10 @@ def _apply_one(action: str, registration: Registration) -> bool:
     summary = f"registration #{registration.id} at {registration.webinar.title}"[:300]
     if action in ("attended", "not_attended"):
         present = action == "attended"
-        if registration.attended == present or registration.status == RegistrationStatus.CANCELLED:
+        before = registration.attended
+        if registration.status == RegistrationStatus.CANCELLED or not attendance.mark_by_hand(registration, present):
             return False
-        registration.attended = present
-        audit.record("attendance", registration, summary=summary, changes={"attended": (not present, present)})
+        audit.record("attendance", registration, summary=summary, changes={"attended": (before, present)})
         return True
     if action == "move_up":
         try:
@@ -135,12 +142,18 @@ def _apply_one(action: str, registration: Registration) -> bool:
 @bp.get("/webinars/<int:webinar_id>/checkin")
 @role_required(*EDITORS)
 def checkin(webinar_id: int):
-    webinar = _webinar_or_404(webinar_id)
-    filters = RegistrationFilters(q=signups.searchable(request.args.get("q")),
+    return render_checkin(_webinar_or_404(webinar_id))
+
+
+def render_checkin(webinar: Webinar, status: int = 200):
+    source = request.form if request.method == "POST" else request.args
+    filters = RegistrationFilters(q=signups.searchable(source.get("q")),
                                   status=RegistrationStatus.CONFIRMED.value, sort="name")
     page = signups.page_of(webinar.id, filters)
     counts = signups.webinar_counts([webinar.id]).get(webinar.id)
-    return render_template("organiser/checkin.html", webinar=webinar, page=page, q=filters.q, counts=counts)
+    opens_at = webinar.starts_at - attendance.CHECKIN_LEAD
+    return render_template("organiser/checkin.html", webinar=webinar, page=page, q=filters.q, counts=counts,
+                           not_open_yet=utcnow() < opens_at, opens_at=opens_at), status
 
 
 @bp.post("/webinars/<int:webinar_id>/checkin/<int:registration_id>")
@@ -151,10 +164,16 @@ def checkin_mark(webinar_id: int, registration_id: int):
         db.select(Registration).where(Registration.id == registration_id, Registration.webinar_id == webinar.id)
     ).first() or abort(404)
     present = request.form.get("present") == "yes"
-    if registration.status != RegistrationStatus.CANCELLED and registration.attended != present:
-        registration.attended = present
+    before = registration.attended
+    try:
+        changed = attendance.mark_by_hand(registration, present)
+    except attendance.AttendanceRefused as refused:
+        db.session.rollback()
+        flash(refusal_message(refused.reason, webinar), "error")
+        return render_checkin(webinar, status=422)
+    if changed:
         audit.record("attendance", registration, summary=f"registration #{registration.id} at {webinar.title}"[:300],
-                     changes={"attended": (not present, present)})
+                     changes={"attended": (before, present)})
         db.session.commit()
     q = signups.searchable(request.form.get("q"))
     return redirect(url_for("organiser.checkin", webinar_id=webinar.id, q=q or None,

@@ -222,7 +222,7 @@ def certificate(token: str):
     found = certificates.certificate_for(registration)
     if found is None or found.revoked:
         abort(404, description=_("There is no certificate for this registration: certificates are for people "
-                                 "who attended, once the webinar has ended."))
+                                 "who attended, once the webinar has ended and its attendance is final."))
     db.session.commit()
     return _pdf_download(certificate_pdf.certificates_pdf([found]), certificate_pdf.certificate_filename(found))
 

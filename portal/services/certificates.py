@@ -32,7 +32,7 @@ from portal.models import (
     WebinarStatus,
 )
 from portal.models.types import utcnow
-from portal.services import audit
+from portal.services import attendance, audit
 from portal.web import absolute_url
 
 #: Longest code we ever hand out (token_urlsafe(24) is 32 characters); longer input is not looked up.
@@ -51,18 +51,22 @@ def verification_url(certificate: Certificate) -> str:
 # --- who attended ------------------------------------------------------------------------
 
 
+def webinar_settled(webinar: Webinar, now: datetime | None = None) -> bool:
+    """Certificates wait until the webinar has ended and the organiser said its attendance is final."""
+    return (webinar.status == WebinarStatus.PUBLISHED and webinar.ends_at <= (now or utcnow())
+            and attendance.attendance_is_final(webinar))
+
+
 def attendance_counts(registration: Registration, now: datetime | None = None) -> bool:
-    """A confirmed registration marked attended, of a webinar that has ended."""
-    now = now or utcnow()
-    return (registration.status == RegistrationStatus.CONFIRMED and registration.attended
-            and registration.purged_at is None and registration.webinar.ends_at <= now
-            and registration.webinar.status != WebinarStatus.CANCELLED)
+    """A confirmed registration that attended (``attendance.has_attended``) a settled webinar."""
+    return (registration.status == RegistrationStatus.CONFIRMED and attendance.has_attended(registration)
+            and registration.purged_at is None and webinar_settled(registration.webinar, now))
 
 
 def _attended(now: datetime):
     return (Registration.status == RegistrationStatus.CONFIRMED, Registration.attended.is_(True),
             Registration.purged_at.is_(None), Webinar.status == WebinarStatus.PUBLISHED,
-            Webinar.starts_at <= now)
+            Webinar.starts_at <= now, Webinar.attendance_final_at.is_not(None))
 
 
 # --- issuing -----------------------------------------------------------------------------
@@ -109,7 +113,7 @@ def issue_for_webinar(webinar: Webinar, now: datetime | None = None) -> int:
     Two queries and one INSERT whatever the number of attendees.
     """
     now = now or utcnow()
-    if webinar.ends_at > now or webinar.status == WebinarStatus.CANCELLED:
+    if not webinar_settled(webinar, now):
         return 0
     missing = db.session.scalars(
         select(Registration)

@@ -26,7 +26,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from portal.extensions import db
 from portal.models import OutboxMessage, Registration, RegistrationStatus, Series, Webinar, WebinarStatus
 from portal.models.types import utcnow
-from portal.services import certificates, materials
+from portal.services import attendance, certificates, materials
 from portal.services import feedback as feedback_rules
 from portal.services import registration as registrations
 from portal.services.outbox import RenderedMessage, queue_email, render_message
@@ -40,15 +40,15 @@ SAMPLE_LINK = "sample-link"  # noqa: S105
 
 
 def attendance_is_final(webinar: Webinar, now: datetime | None = None) -> bool:
-    """Ended, published, and its attendance settled (see the README: "attendance is final")."""
-    now = now or utcnow()
-    return webinar.status == WebinarStatus.PUBLISHED and webinar.ends_at <= now
+    """Ended, published, and the organiser said its attendance is final (after the report's import)."""
+    return certificates.webinar_settled(webinar, now)
 
 
 def webinars_ready(now: datetime | None = None) -> list[Webinar]:
     now = now or utcnow()
     ended = db.session.scalars(
-        select(Webinar).where(Webinar.status == WebinarStatus.PUBLISHED, Webinar.starts_at <= now)
+        select(Webinar).where(Webinar.status == WebinarStatus.PUBLISHED, Webinar.starts_at <= now,
+                              Webinar.attendance_final_at.is_not(None))
         .options(joinedload(Webinar.series).selectinload(Series.webinars)).order_by(Webinar.starts_at)
     ).unique()
     return [w for w in ended if attendance_is_final(w, now)]
@@ -87,7 +87,7 @@ def _context(registration: Registration, token: str, webinar: Webinar, now: date
 
 
 def version_for(registration: Registration) -> str:
-    return ATTENDED if registration.attended else MISSED
+    return ATTENDED if attendance.has_attended(registration) else MISSED
 
 
 @dataclass
