@@ -53,6 +53,12 @@ AUDIT_ACTION_LABELS = {
     "login": lazy_pgettext("audit action", "Signed in"),
     "login_failed": lazy_pgettext("audit action", "Sign-in failed"),
     "logout": lazy_pgettext("audit action", "Signed out"),
+    "certificate_revoked": lazy_pgettext("audit action", "Certificate revoked"),
+    "webinar_after_settings": lazy_pgettext("audit action", "Certificate hours or materials visibility changed"),
+    "series_certificate_rule": lazy_pgettext("audit action", "Series certificate rule changed"),
+    "material_added": lazy_pgettext("audit action", "Material added"),
+    "material_removed": lazy_pgettext("audit action", "Material removed"),
+    "followup_sent": lazy_pgettext("audit action", "Follow-up sent"),
 }
 
 #: Every ``target_type`` the audit trail stores: table names, or the plain strings
@@ -66,6 +72,8 @@ RECORD_KIND_LABELS = {
     "organisation": lazy_pgettext("record kind", "Organisation"),
     "organiser": lazy_pgettext("record kind", "Organiser account"),
     "registration": lazy_pgettext("record kind", "Registration"),
+    "certificate": lazy_pgettext("record kind", "Certificate"),
+    "material": lazy_pgettext("record kind", "Material"),
 }
 
 #: Enums name their own map, so ``label`` needs no second argument for them. Keyed

@@ -9,6 +9,7 @@ its certificate's language.
 
 from __future__ import annotations
 
+import functools
 import io
 import zipfile
 from datetime import datetime
@@ -18,7 +19,9 @@ import segno
 from babel.numbers import format_decimal
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
+from pypdf import PdfReader, PdfWriter
 
 from portal import dates
 from portal.models import Certificate, CertificateKind
@@ -33,15 +36,39 @@ MUTED = (90, 98, 104)
 
 
 class CertificateDocument(FPDF):
-    def __init__(self) -> None:
+    def __init__(self, with_fallback: bool = True) -> None:
         super().__init__(orientation="L", unit="mm", format="A4")
         self.set_auto_page_break(False)
         self.set_margins(25, 20, 25)
         self.add_font(FAMILY, "", FONTS / "NotoSans-Regular.ttf")
         self.add_font(FAMILY, "B", FONTS / "NotoSans-Bold.ttf")
-        self.add_font(FALLBACK, "", FONTS / "PortalCJK-Regular.otf")
-        self.set_fallback_fonts([FALLBACK], exact_match=False)
+        if with_fallback:
+            self.add_font(FALLBACK, "", FONTS / "PortalCJK-Regular.otf")
+            self.set_fallback_fonts([FALLBACK], exact_match=False)
         self.set_creator("Webinar portal")
+
+
+@functools.cache
+def _latin_characters() -> frozenset[int]:
+    """What Noto Sans itself covers (read once per process)."""
+    with TTFont(FONTS / "NotoSans-Regular.ttf", lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
+def _texts(certificate: Certificate) -> list[str]:
+    texts = [certificate.printed_name, certificate.series.title, _organisation(certificate)]
+    if certificate.webinar is not None:
+        texts.append(certificate.webinar.title)
+    texts.extend(session["title"] for session in certificate.sessions or [])
+    return texts
+
+
+def needs_fallback(certificates: list[Certificate]) -> bool:
+    """Only documents with characters Noto Sans lacks (CJK names) load the 1.7 MB CJK font:
+    parsing and subsetting it is most of the time a certificate takes."""
+    covered = _latin_characters()
+    return any(ord(c) not in covered for certificate in certificates for text in _texts(certificate)
+               for c in text if not c.isspace())
 
 
 def hours_text(minutes: int, language: str) -> str:
@@ -73,9 +100,16 @@ def _qr_code(pdf: FPDF, url: str, x: float, y: float, size: float) -> None:
     module = size / len(modules)
     pdf.set_fill_color(*INK)
     for row, line in enumerate(modules):
-        for column, dark in enumerate(line):
-            if dark:
-                pdf.rect(x + column * module, y + row * module, module, module, style="F")
+        column = 0
+        while column < len(line):  # one rectangle per run of dark modules: fewer operators, no seams
+            if not line[column]:
+                column += 1
+                continue
+            end = column
+            while end < len(line) and line[end]:
+                end += 1
+            pdf.rect(x + column * module, y + row * module, (end - column) * module, module, style="F")
+            column = end
 
 
 def _organisation(certificate: Certificate) -> str:
@@ -162,7 +196,7 @@ def add_page(pdf: FPDF, certificate: Certificate) -> None:
 
 def certificates_pdf(certificates: list[Certificate]) -> bytes:
     """One PDF, a page per certificate (the organiser's "all in one PDF")."""
-    pdf = CertificateDocument()
+    pdf = CertificateDocument(with_fallback=needs_fallback(certificates))
     pdf.set_title("Certificates of attendance" if len(certificates) != 1 else "Certificate of attendance")
     for certificate in certificates:
         add_page(pdf, certificate)
@@ -177,9 +211,20 @@ def certificate_filename(certificate: Certificate) -> str:
 
 
 def certificates_zip(certificates: list[Certificate]) -> bytes:
-    """A ZIP with one PDF per certificate."""
+    """A ZIP with one PDF per certificate.
+
+    The certificates are drawn once, as one document, whose pages are then split (pypdf):
+    embedding and subsetting the fonts is most of a document's cost, so 200 separate
+    documents took ten times as long (see ``bench/certificates.py``).
+    """
+    reader = PdfReader(io.BytesIO(certificates_pdf(certificates)))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for certificate in certificates:
-            archive.writestr(certificate_filename(certificate), certificates_pdf([certificate]))
+        for certificate, page in zip(certificates, reader.pages, strict=True):
+            writer = PdfWriter()
+            writer.add_page(page)
+            writer.add_metadata({"/Title": "Certificate of attendance", "/Creator": "Webinar portal"})
+            single = io.BytesIO()
+            writer.write(single)
+            archive.writestr(certificate_filename(certificate), single.getvalue())
     return buffer.getvalue()
