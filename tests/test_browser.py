@@ -88,7 +88,7 @@ ORGANISER_PAGES = {
     "audit": "/organiser/audit",
     "after-webinar": "/organiser/webinars/{past_webinar_id}/after",
     "series-certificates": "/organiser/series/{past_series_id}/certificates",
-    "followup-preview": "/organiser/webinars/{past_webinar_id}/followup/missed/fr",
+    "followup-preview": "/organiser/webinars/{past_webinar_id}/followup/{followup_version}/{followup_language}",
 }
 
 #: Routes that are not HTML pages (files, JSON, redirects) or only answer POST.
@@ -154,7 +154,7 @@ def _scene() -> dict:
         "organisation_id": organisation.id,
         "theme_id": theme.id if theme else 0,
         "manage_token": manage_token, "feedback_token": feedback_token,
-        "certificate_code": _certificate_code(past),
+        "certificate_code": _certificate_code(past), "followup_version": "missed", "followup_language": "fr",
     }
 
 

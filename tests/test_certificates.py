@@ -297,3 +297,30 @@ def test_series_certificate_for_people_who_attended_every_webinar(client, editor
     with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
         assert len(archive.namelist()) == 2
     assert "Half Way" in client.get(f"/organiser/series/{series.id}/certificates").get_data(as_text=True)
+
+
+def test_after_page_and_manage_page_issue_a_fixed_number_of_queries(client, editor, count_queries):
+    from portal.models import Material, MaterialKind
+
+    counts = {}
+    for size in (2, 25):
+        webinar = held_webinar(title=f"Webinar of {size}")
+        tokens = [make_registration(webinar, attended=True)[1] for _ in range(size)]
+        for n in range(size):
+            db.session.add(Material(webinar_id=webinar.id, kind=MaterialKind.LINK, title=f"Link {n}",
+                                    url=f"https://example.org/{n}"))
+        db.session.commit()
+        from portal.services import certificates
+
+        certificates.issue_for_webinar(webinar)
+        db.session.commit()
+        pages = {"after": f"/organiser/webinars/{webinar.id}/after", "manage": f"/registration/{tokens[0]}",
+                 "verify": "/certificates/" + db.session.scalar(
+                     select(Certificate.code).where(Certificate.webinar_id == webinar.id).limit(1))}
+        for name, path in pages.items():
+            client.get(path)  # warm caches (sessions, compiled statements)
+            with count_queries() as counter:
+                assert client.get(path).status_code == 200
+            counts.setdefault(name, []).append(counter.count)
+    for name, (few, many) in counts.items():
+        assert few == many, (name, few, many)
