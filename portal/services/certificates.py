@@ -12,6 +12,7 @@ Functions here work in the caller's transaction and never commit.
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +38,8 @@ from portal.web import absolute_url
 
 #: Longest code we ever hand out (token_urlsafe(24) is 32 characters); longer input is not looked up.
 CODE_LENGTH_LIMIT = 64
+#: The base64url alphabet ``token_urlsafe`` draws from.
+CODE_CHARACTERS = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def new_code() -> str:
@@ -136,7 +139,9 @@ def webinar_certificates(webinar: Webinar) -> list[Certificate]:
 
 
 def find_by_code(code: str) -> Certificate | None:
-    if not code or len(code) > CODE_LENGTH_LIMIT:
+    """The certificate with this code; input that cannot be a code (wrong length or characters,
+    a NUL byte PostgreSQL would refuse) is not looked up at all."""
+    if not code or len(code) > CODE_LENGTH_LIMIT or not CODE_CHARACTERS.fullmatch(code):
         return None
     return db.session.scalar(
         select(Certificate).where(Certificate.code == code)
