@@ -106,6 +106,10 @@ def settings_for(environ: os._Environ | dict, instance_path: str) -> dict:
         "MATERIALS_MAX_BYTES": _int(env("MATERIALS_MAX_BYTES"), 20 * 1024 * 1024),
         "REGISTRATION_RATE_LIMIT": env("REGISTRATION_RATE_LIMIT") or "20 per hour",
         "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT") or "10 per minute",
+        # Attendance reports: upload limit (a 50 000-row Teams report is ~7 MB in UTF-16) and
+        # whether Gmail addresses are compared without dots and +tags.
+        "ATTENDANCE_MAX_UPLOAD_BYTES": _int(env("ATTENDANCE_MAX_UPLOAD_MB"), 20) * 1024 * 1024,
+        "ATTENDANCE_GMAIL_CANONICAL": _flag(env("ATTENDANCE_GMAIL_CANONICAL")),
     }
 
 

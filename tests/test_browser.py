@@ -7,8 +7,10 @@ the ``app`` fixture does after every other test.
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from werkzeug.exceptions import MethodNotAllowed, NotFound
@@ -80,6 +82,7 @@ ORGANISER_PAGES = {
     "organisation-edit": "/organiser/organisations/{organisation_id}",
     "registrations": "/organiser/webinars/{webinar_id}/registrations",
     "checkin": "/organiser/webinars/{webinar_id}/checkin",
+    "attendance": "/organiser/webinars/{past_webinar_id}/attendance",
     "feedback-results": "/organiser/webinars/{past_webinar_id}/feedback",
     "feedback-summary": "/organiser/webinars/{past_webinar_id}/feedback/summary",
     "series-feedback": "/organiser/series/{past_series_id}/feedback",
@@ -187,6 +190,12 @@ def _past_webinar_with_feedback(presenter) -> tuple[Webinar, str]:
             overall_rating=rating, presentation_ratings={talks[0].id: rating, talks[1].id: 3}, relevance=4,
             most_useful=f"Comment {n}: the reporting walkthrough.", quote_consent=n % 2 == 0))
     _, token = make_registration(past, full_name="Sam Roy", email="sam@example.org", attended=True)
+    make_registration(past, full_name="Priya Raman", email="priya.raman@example.ca")
+    # A Zoom report, so the attendance page shows its summary and people to match by name.
+    from portal.services import attendance
+
+    report = (Path(__file__).parent / "data" / "attendance" / "plain.csv").read_bytes() + b"Nobody,,soon\n"
+    attendance.import_report(past, io.BytesIO(report), filename="plain.csv")
     return past, token
 
 

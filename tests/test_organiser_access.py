@@ -45,6 +45,7 @@ def _scene():
         "series_id": series.id, "webinar_id": webinar.id, "theme_id": theme.id,
         "presentation_id": presentation.id, "presenter_id": presenter.id,
         "organisation_id": organisation.id, "organiser_id": admin.id, "registration_id": registration.id,
+        "unmatched_id": 1,
     }
 
 

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal import dates
-from portal.models import Webinar
+from portal.models import ReportFormat, Webinar
 from portal.services.attendance import CHECKIN_LEAD
 
 
@@ -37,3 +37,34 @@ PROBLEM_LABELS = {
 
 def problem_label(code: str) -> str:
     return str(PROBLEM_LABELS.get(code, code))
+
+
+FORMAT_LABELS = {
+    ReportFormat.ZOOM_MEETING: _l("Zoom meeting participant report"),
+    ReportFormat.ZOOM_WEBINAR: _l("Zoom webinar attendee report"),
+    ReportFormat.TEAMS_TSV: _l("Microsoft Teams attendance report (tab-separated download)"),
+    ReportFormat.TEAMS_CSV: _l("Microsoft Teams attendance report (CSV)"),
+    ReportFormat.WEBEX: _l("Webex attendee report"),
+    ReportFormat.PLAIN: _l("Plain CSV (name, email, minutes)"),
+}
+
+UNREADABLE_LABELS = {
+    "empty": _l("The file is empty."),
+    "spreadsheet": _l("This is a spreadsheet workbook (.xlsx or .xls), not a CSV file. Download the report as "
+                      "CSV from the platform, or save it as CSV from the spreadsheet program."),
+    "binary": _l("This is not a text file: no attendance report could be read from it."),
+    "unknown_format": _l("No table of participants was found. The portal reads the attendance reports of Zoom, "
+                         "Microsoft Teams and Webex as they are downloaded, or a CSV file whose first line names "
+                         "the columns name, email and minutes."),
+    "not_csv": _l("The file could not be read as comma- or tab-separated text."),
+    "no_people": _l("The report lists nobody who attended."),
+    "no_usable_rows": _l("None of the report's rows could be used; nothing was changed."),
+}
+
+
+def format_label(report_format: ReportFormat | str) -> str:
+    return str(FORMAT_LABELS.get(ReportFormat(report_format), report_format))
+
+
+def unreadable_message(reason: str) -> str:
+    return str(UNREADABLE_LABELS.get(reason, UNREADABLE_LABELS["unknown_format"]))

@@ -15,6 +15,7 @@ from portal.labels import label
 from portal.models.types import utcnow
 from portal.organiser import bp
 from portal.organiser.access import READERS, role_required
+from portal.services import attendance
 from portal.services import signups as figures
 
 CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 640, 220, 32
@@ -45,6 +46,9 @@ def dashboard():
         chart=daily_chart(days),
         sectors=share_bars(figures.by_sector(webinar_id)),
         regions=share_bars(figures.by_region(webinar_id), "region"),
+        attendance=attendance.figures(),
+        attendance_sectors=[(label(row.sector) if row.sector else _("Not given"), row)
+                            for row in attendance.by_sector(webinar_id, now=now)],
         width=CHART_WIDTH, height=CHART_HEIGHT, pad=CHART_PAD,
     )
 

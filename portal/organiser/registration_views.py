@@ -183,13 +183,14 @@ def checkin_mark(webinar_id: int, registration_id: int):
 # ---------------------------------------------------------------- CSV
 
 CSV_HEADER = ["id", "full_name", "email", "organisation", "sector", "region", "preferred_language",
-              "accessibility_needs", "status", "attended", "registered_at", "cancelled_at"]
+              "accessibility_needs", "status", "attended", "minutes_attended", "registered_at", "cancelled_at"]
 
 
 CSV_COLUMNS = (
     Registration.id, Registration.full_name, Registration.email, Registration.organisation_name,
     Registration.sector, Registration.region, Registration.preferred_language, Registration.accessibility_needs,
-    Registration.status, Registration.attended, Registration.created_at, Registration.cancelled_at,
+    Registration.status, Registration.attended, Registration.minutes_attended, Registration.created_at,
+    Registration.cancelled_at,
 )
 
 
@@ -197,10 +198,10 @@ def _csv_rows(statement):
     """Plain rows fetched in batches of 1000 (no ORM objects kept): memory stays flat."""
     result = db.session.execute(statement.with_only_columns(*CSV_COLUMNS).execution_options(yield_per=1000))
     for row in result:
-        (id_, name, email, organisation, sector, region, language, needs, status, attended, created,
+        (id_, name, email, organisation, sector, region, language, needs, status, attended, minutes, created,
          cancelled) = row
         yield (id_, name, email, organisation, sector.value if sector else "", region, language, needs,
-               status.value, attended, created, cancelled)
+               status.value, attended, minutes, created, cancelled)
 
 
 @bp.get("/webinars/<int:webinar_id>/registrations.csv")

@@ -24,7 +24,8 @@ def neutralise(cell: Any) -> str:
     if isinstance(cell, bool):
         return "yes" if cell else "no"
     text = cell.isoformat() if isinstance(cell, datetime) else str(cell)
-    if text.startswith(_FORMULA_STARTS):
+    # Leading spaces or line breaks do not stop every spreadsheet program from reading a formula.
+    if text.startswith(_FORMULA_STARTS) or text.lstrip(" \n\r\t").startswith(_FORMULA_STARTS):
         return "'" + text
     return text
 
