@@ -169,6 +169,9 @@ def settings_for(environ: os._Environ | dict, instance_path: str) -> dict:
         "LOG_LEVEL": (env("LOG_LEVEL") or "INFO").strip().upper(),
         # Publishing refuses (instead of asking) while a public text lacks its other language.
         "REQUIRE_BOTH_LANGUAGES": _flag(env("REQUIRE_BOTH_LANGUAGES")),
+        "FEEDBACK_REMINDER_DAYS_BEFORE": _int(env("FEEDBACK_REMINDER_DAYS_BEFORE"), 3),
+        "MATERIALS_FOLDER": env("MATERIALS_FOLDER") or os.path.join(instance_path, "materials"),
+        "MATERIALS_MAX_BYTES": _int(env("MATERIALS_MAX_BYTES"), 20 * 1024 * 1024),
         # Attendance reports: upload limit (a 50 000-row Teams report is ~7 MB in UTF-16) and
         # whether Gmail addresses are compared without dots and +tags.
         "ATTENDANCE_MAX_UPLOAD_BYTES": _int(env("ATTENDANCE_MAX_UPLOAD_MB"), 20) * 1024 * 1024,

@@ -145,6 +145,12 @@ AUDIT_ACTION_LABELS = {
     "logout": lazy_pgettext("audit action", "Signed out"),
     "password": lazy_pgettext("audit action", "Password changed"),
     "unlock": lazy_pgettext("audit action", "Account unlocked"),
+    "certificate_revoked": lazy_pgettext("audit action", "Certificate revoked"),
+    "webinar_after_settings": lazy_pgettext("audit action", "Certificate hours or materials visibility changed"),
+    "series_certificate_rule": lazy_pgettext("audit action", "Series certificate rule changed"),
+    "material_added": lazy_pgettext("audit action", "Material added"),
+    "material_removed": lazy_pgettext("audit action", "Material removed"),
+    "followup_sent": lazy_pgettext("audit action", "Follow-up sent"),
 }
 
 #: Every ``target_type`` the audit trail stores: table names, or the plain strings
@@ -161,6 +167,8 @@ RECORD_KIND_LABELS = {
     "invitation": lazy_pgettext("record kind", "Invitation"),
     "question": lazy_pgettext("record kind", "Registration question"),
     "panel_question": lazy_pgettext("record kind", "Question for the presenters"),
+    "certificate": lazy_pgettext("record kind", "Certificate"),
+    "material": lazy_pgettext("record kind", "Material"),
 }
 
 #: Enums name their own map, so ``label`` needs no second argument for them. Keyed

@@ -60,6 +60,7 @@ PUBLIC_PAGES = {
     "erase": "/registration/{feedback_token}/erase",
     "erased": "/registration/erased",
     "organiser-login": "/organiser/login",
+    "certificate": "/certificates/{certificate_code}",
 }
 
 #: Pages behind the organiser sign-in, visited as an admin.
@@ -96,11 +97,14 @@ ORGANISER_PAGES = {
     "presenter-brief": "/organiser/webinars/{webinar_id}/presenter-brief",
     "accounts": "/organiser/accounts",
     "audit": "/organiser/audit",
+    "after-webinar": "/organiser/webinars/{past_webinar_id}/after",
+    "series-certificates": "/organiser/series/{past_series_id}/certificates",
+    "followup-preview": "/organiser/webinars/{past_webinar_id}/followup/{followup_version}/{followup_language}",
 }
 
 #: Routes that are not HTML pages (files, JSON, redirects) or only answer POST.
 NOT_PAGES = re.compile(
-    r"\.(ics|csv|json)$|^/api/|^/(healthz|readyz|metrics)$|^/static/|^/language/|^/organiser/logout$|^/organiser/signups$"
+    r"\.(ics|csv|json|pdf|zip)$|/materials/<int:material_id>$|^/api/|^/(healthz|readyz|metrics)$|^/static/|^/language/|^/organiser/logout$|^/organiser/signups$"
 )
 
 
@@ -165,6 +169,7 @@ def _scene() -> dict:
         "theme_id": theme.id if theme else 0,
         "manage_token": manage_token, "feedback_token": feedback_token,
         "question_id": question.id, "vetted_slug": vetted.slug, "vetted_id": vetted.id,
+        "certificate_code": _certificate_code(past), "followup_version": "missed", "followup_language": "fr",
     }
 
 
@@ -189,6 +194,20 @@ def _questions_and_invitations(series, webinar, registration, presentation):
     db.session.flush()
     return question
 
+    }
+
+
+def _certificate_code(past: Webinar) -> str:
+    """Sam Roy's certificate (and a material) for the past webinar's manage, verification and organiser pages."""
+    from portal.models import Material, MaterialKind, Registration
+    from portal.services import certificates
+
+    db.session.add(Material(webinar_id=past.id, kind=MaterialKind.LINK, title="Reporting checklist",
+                            url="https://example.org/checklist"))
+    sam = db.session.scalars(db.select(Registration).where(Registration.email == "sam@example.org",
+                                                           Registration.webinar_id == past.id)).one()
+    return certificates.certificate_for(sam).code
+
 
 def _past_webinar_with_feedback(presenter) -> tuple[Webinar, str]:
     """The demo's dates are shifted ahead, so feedback pages need a webinar that is over."""
@@ -197,7 +216,8 @@ def _past_webinar_with_feedback(presenter) -> tuple[Webinar, str]:
     archive = make_series(slug="pilot-sessions", title="Pilot sessions",
                           summary="A pilot session held before the series.")
     past = make_webinar(archive, slug="pilot-online-safety-basics", title="Pilot: online safety basics",
-                        starts_at=now() - timedelta(days=2), duration_minutes=60,
+                        starts_at=now() - timedelta(days=2), duration_minutes=60, attendance_final_at=now(),
+                        recording_url="https://video.example.org/pilot",
                         highlights="Participants asked how to report exploitation material.")
     talks = [make_presentation(past, [presenter], title=title) for title in ("Reporting", "Prevention")]
     for n, rating in enumerate((5, 4, 2)):

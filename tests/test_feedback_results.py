@@ -192,7 +192,7 @@ def test_query_count_does_not_grow_with_answers(client, count_queries, path):
 
 def test_recording_shows_on_public_pages_after_the_webinar(client, app):
     webinar = make_webinar(starts_at=now() - timedelta(days=3), recording_url="https://video.example.org/rec1",
-                           title="Recorded webinar")
+                           title="Recorded webinar", materials_public=True)
     db.session.commit()
     page = client.get(f"/webinars/{webinar.slug}").get_data(as_text=True)
     assert 'href="https://video.example.org/rec1"' in page

@@ -8,7 +8,17 @@ import re
 import pytest
 
 from portal.extensions import db
-from portal.models import KeyTheme, PanelQuestion, Question, QuestionKind, Role
+from portal.models import (
+    Certificate,
+    CertificateKind,
+    KeyTheme,
+    Material,
+    MaterialKind,
+    PanelQuestion,
+    Question,
+    QuestionKind,
+    Role,
+)
 from portal.services import invitations
 from tests.conftest import csrf_token_from
 from tests.factories import (
@@ -40,10 +50,14 @@ def _scene():
     question = Question(series_id=series.id, kind=QuestionKind.SHORT_TEXT, label_en="Q", label_fr="Q",
                         help_en="", help_fr="", choices=[])
     panel_question = PanelQuestion(webinar_id=webinar.id, registration_id=registration.id, text="Q")
-    db.session.add_all([question, panel_question])
+    certificate = Certificate(code="scene-code", kind=CertificateKind.WEBINAR, registration=registration,
+                              webinar=webinar, series=series, printed_name="Someone")
+    material = Material(webinar=webinar, kind=MaterialKind.LINK, title="Slides", url="https://example.org/s")
+    db.session.add_all([question, panel_question, certificate, material])
     db.session.commit()
     return {
         "invitation_id": invitation.id, "question_id": question.id, "panel_question_id": panel_question.id,
+        "certificate_id": certificate.id, "material_id": material.id, "version": "attended", "language": "en",
         "series_id": series.id, "webinar_id": webinar.id, "theme_id": theme.id,
         "presentation_id": presentation.id, "presenter_id": presenter.id,
         "organisation_id": organisation.id, "organiser_id": admin.id, "registration_id": registration.id,

@@ -55,7 +55,8 @@ def programme(app):
                  points=[ThemePoint(position=0, text="Technology makes mistakes.")]),
     ])
     past = make_webinar(series, slug="technology", title="The Use of Technology", starts_at=HELD,
-                        recording_url="https://video.example/rec", language=WebinarLanguage.BILINGUAL,
+                        recording_url="https://video.example/rec", materials_public=True,
+                        language=WebinarLanguage.BILINGUAL,
                         highlights="Participants asked about privacy.\n\nThey also asked about training.",
                         description="How tools help investigators.")
     ahead = make_webinar(series, slug="sextortion", title="Sextortion and Emerging Trends",

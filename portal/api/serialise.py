@@ -87,8 +87,9 @@ def webinar(session: Webinar) -> dict:
         "registration_opens_at": iso(session.registration_opens_at),
         "registration_closes_at": iso(session.registration_closes_at),
         "audience": session.audience.value,
-        # A vetted session's recording is for its confirmed participants only (their registration page).
-        "recording_url": None if session.needs_vetting else session.recording_url,
+        # The recording is for confirmed participants until the organiser makes the materials public,
+        # and a vetted session's stays with them (their registration page).
+        "recording_url": session.public_recording_url,
         "url": absolute_url("public.webinar", slug=session.slug),
         "ics_url": absolute_url("public.webinar_ics", slug=session.slug),
         "series": series_reference(session.series),

@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from portal.extensions import db
-from portal.services import feedback
+from portal.services import feedback, feedback_reminders
 
 group = AppGroup("feedback", help="Ask registrants for feedback after their webinar.")
 
@@ -24,3 +24,19 @@ def invite() -> None:
         click.echo(f"{webinar.title}: {report.queued} invitations queued, {report.already} already sent")
     click.echo(f"feedback invite: {queued} invitations queued ({already} already sent) "
                f"for {len(webinars)} webinars with feedback open")
+
+
+@group.command("remind")
+def remind() -> None:
+    """Queue one reminder to attendees who have not answered, FEEDBACK_REMINDER_DAYS_BEFORE days before feedback
+    closes (never twice)."""
+    queued = already = 0
+    webinars = feedback_reminders.webinars_to_remind()
+    for webinar in webinars:
+        report = feedback_reminders.remind(webinar)
+        db.session.commit()
+        queued += report.queued
+        already += report.already
+        click.echo(f"{webinar.title}: {report.queued} reminders queued, {report.already} already sent")
+    click.echo(f"feedback remind: {queued} reminders queued ({already} already sent) "
+               f"for {len(webinars)} webinars whose feedback closes soon")

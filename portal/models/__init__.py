@@ -3,6 +3,7 @@
 from portal.models.accounts import Organiser, Role
 from portal.models.attendance import AttendanceImport, ReportFormat, UnmatchedAttendee, UnmatchedResolution
 from portal.models.audit import AuditEvent
+from portal.models.certificates import Certificate, CertificateKind, Material, MaterialKind
 from portal.models.events import (
     KeyTheme,
     Objective,
@@ -39,6 +40,7 @@ from portal.models.registrations import (
 __all__ = [
     "AttendanceImport", "AttendanceSource", "ReportFormat", "UnmatchedAttendee", "UnmatchedResolution",
     "CHOICE_KINDS", "Answer", "PanelQuestion", "PanelQuestionStatus", "Question", "QuestionKind", "AuditEvent", "DeclineReason", "FeedbackResponse", "FeedbackSubmission", "Invitation", "KeyTheme", "Objective",
+    "Certificate", "CertificateKind", "Material", "MaterialKind",
     "Organisation", "Organiser", "OutboxMessage", "OutboxStatus", "Presentation",
     "PresentationRating", "Presenter", "PresenterRole", "Registration",
     "RegistrationStatus", "Role", "Sector", "Series", "ThemePoint", "Webinar",

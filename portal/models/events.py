@@ -85,6 +85,8 @@ class Series(db.Model):
     #: Raised by every change to its registration questions: 0 means the form has none (no query).
     questions_version: Mapped[int] = mapped_column(default=0, server_default="0")
     published: Mapped[bool] = mapped_column(default=False)
+    #: Webinars to attend for the series certificate; empty means all of them.
+    certificate_min_webinars: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     host: Mapped[Organisation | None] = relationship()
@@ -215,6 +217,10 @@ class Webinar(db.Model):
     attendance_final_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Bumped whenever the time changes, so "changed" emails are sent once per change.
     schedule_version: Mapped[int] = mapped_column(default=1)
+    #: Hours credited on certificates, in minutes; empty means the webinar's duration.
+    certificate_minutes: Mapped[int | None]
+    #: Materials and recording shown on the public page too (otherwise to confirmed registrants only).
+    materials_public: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -243,6 +249,16 @@ class Webinar(db.Model):
         if self.attendance_threshold_minutes is not None:
             return self.attendance_threshold_minutes
         return -(-self.duration_minutes // 2)
+
+    @property
+    def public_recording_url(self) -> str | None:
+        """The recording for everyone: only once the organiser made the materials public, and never
+        for a vetted audience (its confirmed participants have it on their registration page)."""
+        return self.recording_url if self.materials_public and not self.needs_vetting else None
+
+    @property
+    def credited_minutes(self) -> int:
+        return self.certificate_minutes if self.certificate_minutes is not None else self.duration_minutes
 
     @property
     def is_public(self) -> bool:

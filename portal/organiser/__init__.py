@@ -9,6 +9,7 @@ bp = Blueprint("organiser", __name__)
 
 from portal.organiser import (  # noqa: E402,F401  (routes attach themselves to bp)
     account_views,
+    after_views,
     attendance_views,
     audit_views,
     auth_views,

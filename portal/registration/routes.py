@@ -6,7 +6,7 @@ Views stay thin: the rules (seats, waiting list, emails) are in
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -26,7 +26,15 @@ from portal.registration.forms import (
     SelectChoice,
     form_with_questions,
 )
-from portal.services import invitations, limits, panel_questions, questions
+from portal.services import (
+    certificate_pdf,
+    certificates,
+    invitations,
+    limits,
+    materials,
+    panel_questions,
+    questions,
+)
 from portal.services import registration as registrations
 
 
@@ -76,6 +84,8 @@ def _build_form(webinar: Webinar, now, invitation: Invitation | None = None) -> 
     if form.preferred_language.data is None:
         form.preferred_language.data = str(get_locale() or "en")
     _offer_talks(form, webinar)
+    if not form.is_submitted() and request.args.get("from"):
+        _prefill_from_link(form, request.args["from"])
     return form, others
 
 
@@ -103,6 +113,20 @@ def _ask_panel(registration: Registration, form) -> None:
         panel_questions.ask(registration, form.panel_question.data,
                             int(form.panel_presentation.data) if form.panel_presentation.data else None,
                             bool(form.panel_share_name.data))
+
+
+def _prefill_from_link(form: RegistrationForm, token: str) -> None:
+    """The follow-up's "register for the next one" link carries the registrant's own secret link:
+    the form is filled in from that registration, and still sent (with CSRF) by the person."""
+    earlier = registrations.find_by_token(token)
+    if earlier is None or earlier.purged_at is not None:
+        return
+    form.full_name.data = earlier.full_name
+    form.email.data = earlier.email
+    form.organisation_name.data = earlier.organisation_name
+    form.sector.data = earlier.sector.value if earlier.sector else None
+    form.region.data = earlier.region
+    form.preferred_language.data = earlier.preferred_language
 
 
 @bp.route("/register/<slug>", methods=["GET", "POST"])
@@ -218,6 +242,7 @@ def _manage_page(token: str, registration: Registration, details_form: DetailsFo
         now=now,
         own_questions=panel_questions.own_questions(registration),
         question_form=question_form if asking else None,
+        after=materials.after_the_webinar(registration, now),
     ), status
 
 
@@ -281,3 +306,50 @@ def ask_presenters(token: str):
     flash(_("Your question is sent to the organisers. They choose which questions the presenters receive."),
           "success")
     return redirect(url_for("registration.manage", token=token, _anchor="questions-title"))
+
+
+# --- after the webinar: certificates ----------------------------------------------------
+
+
+def _pdf_download(body: bytes, filename: str) -> Response:
+    response = Response(body, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/registration/<token>/certificate.pdf")
+def certificate(token: str):
+    """The attendee's certificate, issued on first download (only once the webinar ended and they attended)."""
+    registration = _registration_or_404(token)
+    found = certificates.certificate_for(registration)
+    if found is None or found.revoked:
+        abort(404, description=_("There is no certificate for this registration: certificates are for people "
+                                 "who attended, once the webinar has ended and its attendance is final."))
+    db.session.commit()
+    return _pdf_download(certificate_pdf.certificates_pdf([found]), certificate_pdf.certificate_filename(found))
+
+
+@bp.get("/registration/<token>/series-certificate.pdf")
+def series_certificate(token: str):
+    registration = _registration_or_404(token)
+    found = certificates.series_certificate_for(registration)
+    if found is None or found.revoked:
+        abort(404, description=_("There is no series certificate for you yet: it is for people who attended "
+                                 "enough webinars of the series."))
+    db.session.commit()
+    return _pdf_download(certificate_pdf.certificates_pdf([found]), certificate_pdf.certificate_filename(found))
+
+
+@bp.get("/registration/<token>/materials/<int:material_id>")
+def material(token: str, material_id: int):
+    """A webinar file for its confirmed registrants (the public page has its own link once they are public)."""
+    registration = _registration_or_404(token)
+    if registration.status != RegistrationStatus.CONFIRMED:
+        abort(404)
+    found = materials.material_of(registration.webinar_id, material_id)
+    response = materials.download(found) if found is not None else None
+    if response is None:
+        abort(404)
+    return response

@@ -10,11 +10,19 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
-from portal.models import Answer, FeedbackResponse, Registration, RegistrationStatus, Sector, Webinar
+from portal.models import (
+    Answer,
+    FeedbackResponse,
+    FeedbackSubmission,
+    Registration,
+    RegistrationStatus,
+    Sector,
+    Webinar,
+)
 from portal.search import clean_query, query_words
 
 
@@ -28,10 +36,17 @@ class Counts:
     declined: int = 0
     attended: int = 0
     feedback: int = 0
+    #: Feedback responses given by registrations marked attended.
+    feedback_attended: int = 0
 
     @property
     def total(self) -> int:
         return self.confirmed + self.waitlisted + self.cancelled + self.pending + self.declined
+
+    @property
+    def feedback_rate_attended(self) -> float | None:
+        """Share of attendees who answered the feedback, in percent (``None`` without attendees)."""
+        return round(100 * self.feedback_attended / self.attended, 1) if self.attended else None
 
 
 @dataclass
@@ -57,7 +72,13 @@ def webinar_counts(webinar_ids: list[int] | None = None) -> dict[int, Counts]:
     statement = db.select(
         Registration.webinar_id, Registration.status, Registration.attended, func.count()
     ).group_by(Registration.webinar_id, Registration.attended, Registration.status)
-    feedback = db.select(FeedbackResponse.webinar_id, func.count()).group_by(FeedbackResponse.webinar_id)
+    feedback = (
+        db.select(FeedbackResponse.webinar_id, func.count(),
+                  func.sum(case((Registration.attended.is_(True), 1), else_=0)))
+        .outerjoin(FeedbackSubmission, FeedbackSubmission.response_id == FeedbackResponse.id)
+        .outerjoin(Registration, Registration.id == FeedbackSubmission.registration_id)
+        .group_by(FeedbackResponse.webinar_id)
+    )
     if webinar_ids is not None:
         statement = statement.where(Registration.webinar_id.in_(webinar_ids))
         feedback = feedback.where(FeedbackResponse.webinar_id.in_(webinar_ids))
@@ -67,8 +88,10 @@ def webinar_counts(webinar_ids: list[int] | None = None) -> dict[int, Counts]:
         setattr(entry, status.value, getattr(entry, status.value) + number)
         if attended:
             entry.attended += number
-    for webinar_id, responses in db.session.execute(feedback):
-        counts.setdefault(webinar_id, Counts()).feedback = int(responses)
+    for webinar_id, responses, from_attendees in db.session.execute(feedback):
+        entry = counts.setdefault(webinar_id, Counts())
+        entry.feedback = int(responses)
+        entry.feedback_attended = int(from_attendees or 0)
     return counts
 
 
