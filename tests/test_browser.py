@@ -194,8 +194,6 @@ def _questions_and_invitations(series, webinar, registration, presentation):
     db.session.flush()
     return question
 
-    }
-
 
 def _certificate_code(past: Webinar) -> str:
     """Sam Roy's certificate (and a material) for the past webinar's manage, verification and organiser pages."""
