@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, jsonify, make_response, redirect, render_template, request, url_for
@@ -57,6 +59,17 @@ def _error_page(error: HTTPException, template: str = "errors/error.html"):
                 response.headers[name] = value
         return response
     return render_template(template, error=error), error.code
+
+
+def release_date(app: Flask) -> str:
+    """The "Date modified" of pages without a date of their own: when this version of the
+    templates was installed (the newest template file), as GC pages write it (2026-12-02)."""
+    if "PORTAL_RELEASE_DATE" not in app.config:
+        newest = max((os.path.getmtime(os.path.join(folder, name))
+                      for folder, _dirs, names in os.walk(app.template_folder) for name in names),
+                     default=0)
+        app.config["PORTAL_RELEASE_DATE"] = datetime.fromtimestamp(newest, UTC).date().isoformat()
+    return app.config["PORTAL_RELEASE_DATE"]
 
 
 def init_app(app: Flask) -> None:
@@ -116,6 +129,7 @@ def init_app(app: Flask) -> None:
     # language. Imported here: labels reuses the registration form's words, and that package
     # imports this module.
     from portal import labels
+    from portal.services import site_identity
 
     app.add_template_filter(labels.label, "label")
 
@@ -125,4 +139,6 @@ def init_app(app: Flask) -> None:
             "current_language": select_locale(),
             "other_languages": [c for c in supported_languages() if c != select_locale()],
             "dates": dates,
+            "identity": site_identity.current(),
+            "date_modified": release_date(app),
         }

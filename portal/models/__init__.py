@@ -18,11 +18,12 @@ from portal.models.events import (
 from portal.models.feedback import FeedbackResponse, FeedbackSubmission, PresentationRating
 from portal.models.outbox import OutboxMessage, OutboxStatus, WebinarMessage
 from portal.models.registrations import Registration, RegistrationStatus, Sector
+from portal.models.site import SiteIdentity
 
 __all__ = [
     "AuditEvent", "FeedbackResponse", "FeedbackSubmission", "KeyTheme", "Objective",
     "Organisation", "Organiser", "OutboxMessage", "OutboxStatus", "Presentation",
     "PresentationRating", "Presenter", "PresenterRole", "Registration",
-    "RegistrationStatus", "Role", "Sector", "Series", "ThemePoint", "Webinar",
+    "RegistrationStatus", "Role", "Sector", "Series", "SiteIdentity", "ThemePoint", "Webinar",
     "WebinarLanguage", "WebinarMessage", "WebinarStatus",
 ]

@@ -13,6 +13,7 @@ from portal.organiser import (  # noqa: E402,F401  (routes attach themselves to 
     auth_views,
     dashboard_views,
     feedback_views,
+    identity_views,
     programme_views,
     registration_views,
 )

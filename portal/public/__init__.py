@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from portal.public import routes  # noqa: E402,F401  (routes attach themselves to bp)
+from portal.public import identity_routes, routes  # noqa: E402,F401  (routes attach themselves to bp)

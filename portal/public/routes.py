@@ -8,6 +8,7 @@ from portal.models.types import utcnow
 from portal.public import bp
 from portal.services import programme as queries
 from portal.services.calendar import programme_calendar, webinar_calendar
+from portal.services.registration import seats_left_for
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
 
@@ -29,12 +30,15 @@ def _found(thing):
 @bp.get("/")
 def home():
     found = queries.programme()
-    return render_template("public/home.html", programme=found, series=found.current_series)
+    return render_template("public/home.html", programme=found, series=found.current_series,
+                           seats=seats_left_for(found.upcoming), now=utcnow())
 
 
 @bp.get("/webinars/")
 def webinars():
-    return render_template("public/webinars.html", programme=queries.programme())
+    found = queries.programme()
+    return render_template("public/webinars.html", programme=found, seats=seats_left_for(found.upcoming),
+                           now=utcnow())
 
 
 @bp.get("/webinars/<slug>.ics")
