@@ -103,6 +103,8 @@ def settings_for(environ: os._Environ | dict, instance_path: str) -> dict:
         "FEEDBACK_WINDOW_DAYS": _int(env("FEEDBACK_WINDOW_DAYS"), 14),
         "REGISTRATION_RATE_LIMIT": env("REGISTRATION_RATE_LIMIT") or "20 per hour",
         "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT") or "10 per minute",
+        # Publishing refuses (instead of asking) while a public text lacks its other language.
+        "REQUIRE_BOTH_LANGUAGES": _flag(env("REQUIRE_BOTH_LANGUAGES")),
         **_identity_settings(env),
     }
 

@@ -33,9 +33,10 @@ def create_app(config: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_commands(app)
 
-    from portal import web
+    from portal import content_language, web
 
     web.init_app(app)
+    content_language.init_app(app)
     return app
 
 

@@ -98,12 +98,12 @@ def test_slug_clash_is_a_field_error(app, client, editor):
 
 def test_series_bad_input(app, client, editor):
     for fields, message in (
-        ({"title": ""}, "This field is required"),
+        ({"title": ""}, "Write it in English or in French"),
         ({"title": "x" * 301}, "Field cannot be longer than 300"),
         ({"slug": "Not A Slug!"}, "lower-case letters"),
         ({"timezone": "Mars/Olympus"}, "Unknown time zone"),
         ({"host_organisation_id": "abc"}, "Invalid Choice"),
-        ({"title": "\x00\x01"}, "This field is required"),
+        ({"title": "\x00\x01"}, "Write it in English or in French"),
     ):
         data = {"title": "Fine", "slug": "", "timezone": "America/Toronto", "host_organisation_id": "0", **fields}
         response = post(client, "/organiser/series/new", **data)
@@ -114,7 +114,7 @@ def test_series_bad_input(app, client, editor):
 
 def test_publish_and_unpublish_series(app, client, editor):
     series = make_series(published=False)
-    assert post(client, f"/organiser/series/{series.id}/publish").status_code == 302
+    assert post(client, f"/organiser/series/{series.id}/publish", confirm_missing="yes").status_code == 302
     assert fresh(Series, series.id).published
     assert post(client, f"/organiser/series/{series.id}/unpublish").status_code == 302
     assert not fresh(Series, series.id).published
@@ -128,7 +128,7 @@ def test_update_series_audits_only_changed_fields(app, client, editor):
                     summary="Same", timezone="America/Toronto", host_organisation_id="0")
     assert response.status_code == 302
     event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "update"))
-    assert event.changes == {"title": ["Old title", "New title"]}
+    assert event.changes == {"title_en": ["Old title", "New title"]}
 
 
 def test_key_themes_with_points_and_reordering(app, client, editor):
@@ -207,7 +207,7 @@ def test_webinar_bad_input(app, client, editor):
 
 def test_publish_unpublish_webinar(app, client, editor):
     webinar = make_webinar(status=WebinarStatus.DRAFT)
-    assert post(client, f"/organiser/webinars/{webinar.id}/publish").status_code == 302
+    assert post(client, f"/organiser/webinars/{webinar.id}/publish", confirm_missing="yes").status_code == 302
     assert fresh(Webinar, webinar.id).status == WebinarStatus.PUBLISHED
     make_registration(webinar)
     response = post(client, f"/organiser/webinars/{webinar.id}/unpublish")

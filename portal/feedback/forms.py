@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import BooleanField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
@@ -67,9 +69,13 @@ class FeedbackForm(FlaskForm):
         )
 
 
-def presentation_label(presentation: Presentation) -> str:
-    names = ", ".join(p.display_name for p in presentation.presenters)
-    return f"{presentation.title} — {names}" if names else presentation.title
+def presentation_label(presentation: Presentation) -> Markup:
+    """Title and presenters in the reader's language; a title only in the other one is marked."""
+    from portal.content_language import presenter_name, shown
+
+    title = shown(presentation, "title")
+    names = Markup(", ").join(presenter_name(p) for p in presentation.presenters)
+    return Markup("{} — {}").format(title, names) if names else title
 
 
 def feedback_form(presentations: list[Presentation], previous: FeedbackResponse | None = None) -> FeedbackForm:
@@ -78,7 +84,7 @@ def feedback_form(presentations: list[Presentation], previous: FeedbackResponse 
     for presentation in presentations:
         name = f"presentation_{presentation.id}"
         attributes[name] = RadioField(
-            _l("Rate the presentation: %(title)s", title=presentation_label(presentation)),
+            escape(gettext("Rate the presentation: %(title)s")) % {"title": presentation_label(presentation)},
             choices=RATING_CHOICES, coerce=int, validators=[Optional()],
         )
         attributes["presentation_fields"].append((presentation, name))

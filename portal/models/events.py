@@ -10,6 +10,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
+from portal.models.bilingual import translated
 from portal.models.types import UTCDateTime, str_enum, utcnow
 
 
@@ -34,13 +35,19 @@ series_partners = db.Table(
 
 class Organisation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: Full name as the organisation writes it.
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    #: Full name as the organisation writes it, in English (required: it identifies the organisation).
+    name_en: Mapped[str] = mapped_column("name", String(200), unique=True)
+    #: Its French name (Gendarmerie royale du Canada); empty when not given.
+    name_fr: Mapped[str | None] = mapped_column(String(200))
     #: Short form (RCMP, UNICRI); empty when the source gives none.
-    acronym: Mapped[str | None] = mapped_column(String(40))
+    acronym_en: Mapped[str | None] = mapped_column("acronym", String(40))
+    acronym_fr: Mapped[str | None] = mapped_column(String(40))
     website: Mapped[str | None] = mapped_column(String(500))
     #: Country, when it matters for reading the name (a foreign university).
     country: Mapped[str | None] = mapped_column(String(100))
+
+    name = translated("name")
+    acronym = translated("acronym")
 
     def __str__(self) -> str:
         return self.name
@@ -49,12 +56,18 @@ class Organisation(db.Model):
 class Series(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
-    title: Mapped[str] = mapped_column(String(300))
+    #: Translatable texts: ``<field>_en`` keeps the column's old name, ``<field>_fr`` is the French
+    #: (see portal/models/bilingual.py); ``series.title`` reads the reader's language.
+    title_en: Mapped[str] = mapped_column("title", String(300))
+    title_fr: Mapped[str | None] = mapped_column(String(300))
     #: Optional line above the title ("Public Safety Canada Webinar Series 2023").
-    subtitle: Mapped[str | None] = mapped_column(String(300))
+    subtitle_en: Mapped[str | None] = mapped_column("subtitle", String(300))
+    subtitle_fr: Mapped[str | None] = mapped_column(String(300))
     host_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
-    summary: Mapped[str] = mapped_column(Text, default="")
-    closing_remarks: Mapped[str] = mapped_column(Text, default="")
+    summary_en: Mapped[str] = mapped_column("summary", Text, default="")
+    summary_fr: Mapped[str | None] = mapped_column(Text)
+    closing_remarks_en: Mapped[str] = mapped_column("closing_remarks", Text, default="")
+    closing_remarks_fr: Mapped[str | None] = mapped_column(Text)
     #: IANA zone in which the series' times are announced.
     timezone: Mapped[str] = mapped_column(String(64), default="America/Toronto")
     published: Mapped[bool] = mapped_column(default=False)
@@ -74,6 +87,11 @@ class Series(db.Model):
         back_populates="series", order_by="Webinar.starts_at"
     )
 
+    title = translated("title")
+    subtitle = translated("subtitle")
+    summary = translated("summary")
+    closing_remarks = translated("closing_remarks")
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -83,16 +101,21 @@ class Objective(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     series_id: Mapped[int] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(default=0)
-    text: Mapped[str] = mapped_column(Text)
+    text_en: Mapped[str] = mapped_column("text", Text, default="")
+    text_fr: Mapped[str | None] = mapped_column(Text)
 
     series: Mapped[Series] = relationship(back_populates="objectives")
+
+    text = translated("text")
 
 
 class KeyTheme(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     series_id: Mapped[int] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(default=0)
-    heading: Mapped[str] = mapped_column(Text)
+    heading_en: Mapped[str] = mapped_column("heading", Text, default="")
+    heading_fr: Mapped[str | None] = mapped_column(Text)
+    heading = translated("heading")
 
     series: Mapped[Series] = relationship(back_populates="key_themes")
     points: Mapped[list[ThemePoint]] = relationship(
@@ -104,9 +127,12 @@ class ThemePoint(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     theme_id: Mapped[int] = mapped_column(ForeignKey("key_theme.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(default=0)
-    text: Mapped[str] = mapped_column(Text)
+    text_en: Mapped[str] = mapped_column("text", Text, default="")
+    text_fr: Mapped[str | None] = mapped_column(Text)
 
     theme: Mapped[KeyTheme] = relationship(back_populates="points")
+
+    text = translated("text")
 
 
 class Webinar(db.Model):
@@ -132,11 +158,13 @@ class Webinar(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     series_id: Mapped[int] = mapped_column(ForeignKey("series.id"), index=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
-    title: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str] = mapped_column("title", String(300))
+    title_fr: Mapped[str | None] = mapped_column(String(300))
     #: Start in UTC; shown in the series' zone and the visitor's own.
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     duration_minutes: Mapped[int] = mapped_column(default=90)
-    description: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column("description", Text, default="")
+    description_fr: Mapped[str | None] = mapped_column(Text)
     #: Language the session is given in; empty when not announced.
     language: Mapped[WebinarLanguage | None] = mapped_column(str_enum(WebinarLanguage, "webinar_language"))
     #: Seats; empty means unlimited.
@@ -149,12 +177,14 @@ class Webinar(db.Model):
     join_url: Mapped[str | None] = mapped_column(String(500))
     recording_url: Mapped[str | None] = mapped_column(String(500))
     #: Written after the session; plain text, paragraphs separated by blank lines.
-    highlights: Mapped[str] = mapped_column(Text, default="")
+    highlights_en: Mapped[str] = mapped_column("highlights", Text, default="")
+    highlights_fr: Mapped[str | None] = mapped_column(Text)
     status: Mapped[WebinarStatus] = mapped_column(
         str_enum(WebinarStatus, "webinar_status"), default=WebinarStatus.DRAFT
     )
     #: Message sent to registrants when the webinar was cancelled.
-    cancellation_message: Mapped[str | None] = mapped_column(Text)
+    cancellation_message_en: Mapped[str | None] = mapped_column("cancellation_message", Text)
+    cancellation_message_fr: Mapped[str | None] = mapped_column(Text)
     #: Bumped whenever the time changes, so "changed" emails are sent once per change.
     schedule_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -164,6 +194,11 @@ class Webinar(db.Model):
     presentations: Mapped[list[Presentation]] = relationship(
         back_populates="webinar", order_by="Presentation.position", cascade="all, delete-orphan"
     )
+
+    title = translated("title")
+    description = translated("description")
+    highlights = translated("highlights")
+    cancellation_message = translated("cancellation_message")
 
     @property
     def ends_at(self) -> datetime:
@@ -186,8 +221,10 @@ class Presentation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     webinar_id: Mapped[int] = mapped_column(ForeignKey("webinar.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(default=0)
-    title: Mapped[str] = mapped_column(String(500))
-    abstract: Mapped[str] = mapped_column(Text, default="")
+    title_en: Mapped[str] = mapped_column("title", String(500))
+    title_fr: Mapped[str | None] = mapped_column(String(500))
+    abstract_en: Mapped[str] = mapped_column("abstract", Text, default="")
+    abstract_fr: Mapped[str | None] = mapped_column(Text)
 
     webinar: Mapped[Webinar] = relationship(back_populates="presentations")
     presenters: Mapped[list[Presenter]] = relationship(
@@ -196,19 +233,24 @@ class Presentation(db.Model):
         back_populates="presentations",
     )
 
+    title = translated("title")
+    abstract = translated("abstract")
+
 
 class Presenter(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
     #: Personal name as written ("Timothy (Tim) Brown"), or the team's name.
     name: Mapped[str] = mapped_column(String(300))
-    #: Dr., Detective, Detective Staff Sergeant…
-    honorific: Mapped[str | None] = mapped_column(String(100))
+    #: Dr., Detective, Detective Staff Sergeant… (translated: Dr / Détective); the name is not.
+    honorific_en: Mapped[str | None] = mapped_column("honorific", String(100))
+    honorific_fr: Mapped[str | None] = mapped_column(String(100))
     #: CBE, QPM, DL… as one string, in the order the presenter uses.
     post_nominals: Mapped[str | None] = mapped_column(String(100))
     #: A group (a team of analysts) rather than a named person.
     is_team: Mapped[bool] = mapped_column(default=False)
-    bio: Mapped[str] = mapped_column(Text, default="")
+    bio_en: Mapped[str] = mapped_column("bio", Text, default="")
+    bio_fr: Mapped[str | None] = mapped_column(Text)
 
     roles: Mapped[list[PresenterRole]] = relationship(
         back_populates="presenter", order_by="PresenterRole.position", cascade="all, delete-orphan"
@@ -216,6 +258,9 @@ class Presenter(db.Model):
     presentations: Mapped[list[Presentation]] = relationship(
         secondary=presentation_presenters, back_populates="presenters"
     )
+
+    honorific = translated("honorific")
+    bio = translated("bio")
 
     @property
     def display_name(self) -> str:
@@ -231,13 +276,18 @@ class PresenterRole(db.Model):
     presenter_id: Mapped[int] = mapped_column(ForeignKey("presenter.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(default=0)
     #: Job title ("Director of Technology"); may be empty when only the unit is known.
-    title: Mapped[str | None] = mapped_column(String(300))
+    title_en: Mapped[str | None] = mapped_column("title", String(300))
+    title_fr: Mapped[str | None] = mapped_column(String(300))
     #: Unit or programme inside the organisation ("Internet Child Exploitation Unit").
-    unit: Mapped[str | None] = mapped_column(String(300))
+    unit_en: Mapped[str | None] = mapped_column("unit", String(300))
+    unit_fr: Mapped[str | None] = mapped_column(String(300))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
 
     presenter: Mapped[Presenter] = relationship(back_populates="roles")
     organisation: Mapped[Organisation | None] = relationship()
+
+    title = translated("title")
+    unit = translated("unit")
 
     def __str__(self) -> str:
         return ", ".join(p for p in (self.title, self.unit, self.organisation and self.organisation.name) if p)

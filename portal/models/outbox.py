@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
+from portal.models.bilingual import translated
 from portal.models.types import UTCDateTime, str_enum, utcnow
 
 
@@ -55,7 +56,13 @@ class WebinarMessage(db.Model):
     organiser_id: Mapped[int | None] = mapped_column(ForeignKey("organiser.id"))
     #: all, confirmed, waitlisted, attended, not_attended
     audience: Mapped[str] = mapped_column(String(20))
-    subject: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(Text)
+    #: The organiser writes both versions; each registrant gets their language, else the other one.
+    subject_en: Mapped[str] = mapped_column("subject", String(300), default="")
+    subject_fr: Mapped[str | None] = mapped_column(String(300))
+    body_en: Mapped[str] = mapped_column("body", Text, default="")
+    body_fr: Mapped[str | None] = mapped_column(Text)
     recipient_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    subject = translated("subject")
+    body = translated("body")

@@ -50,6 +50,33 @@ class OrganiserForm(FlaskForm):
             return unbound_field.bind(form=form, **options)
 
 
+class EitherLanguage:
+    """Form mixin: each field named in ``EITHER_LANGUAGE`` needs its English (the field itself)
+    or its French (``<name>_fr``); saving with one of them empty is allowed."""
+
+    EITHER_LANGUAGE: tuple[str, ...] = ()
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for name in self.EITHER_LANGUAGE:
+            english, french = self[name], self[f"{name}_fr"]
+            if not (english.data or "").strip() and not (french.data or "").strip():
+                english.errors = [*english.errors, _l("Write it in English or in French (or both).")]
+                valid = False
+        return valid
+
+
+def french(field_class, label, max_length: int, **options):
+    """The French twin of a translatable field: optional, same length limit, lang="fr" for spell-checkers."""
+    return field_class(label, validators=[Optional(), Length(max=max_length)],
+                       render_kw={"lang": "fr", **options.pop("render_kw", {})}, **options)
+
+
+def english(field_class, label, max_length: int, **options):
+    return field_class(label, validators=[Optional(), Length(max=max_length)],
+                       render_kw={"lang": "en", **options.pop("render_kw", {})}, **options)
+
+
 def choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms select choices."""
     return [SelectChoice(value, label) for value, label in pairs]
@@ -101,14 +128,24 @@ def _slug_field():
     )
 
 
-class SeriesForm(OrganiserForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+# Translatable fields come in pairs: ``title`` holds the English, ``title_fr`` the French
+# (the edit form shows them side by side).
+
+class SeriesForm(EitherLanguage, OrganiserForm):
+    EITHER_LANGUAGE = ("title",)
+
+    title = english(StringField, _l("Title (English)"), 300)
+    title_fr = french(StringField, _l("Title (French)"), 300)
     slug = _slug_field()
-    subtitle = StringField(_l("Subtitle"), validators=[Optional(), Length(max=300)])
+    subtitle = english(StringField, _l("Subtitle (English)"), 300)
+    subtitle_fr = french(StringField, _l("Subtitle (French)"), 300)
     host_organisation_id = SelectField(_l("Host organisation"), coerce=int, default=0)
-    summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=20000)])
-    closing_remarks = TextAreaField(_l("Closing remarks"), validators=[Optional(), Length(max=20000)])
-    objectives = TextAreaField(_l("Objectives (one per line)"), validators=[Optional(), Length(max=20000)])
+    summary = english(TextAreaField, _l("Summary (English)"), 20000)
+    summary_fr = french(TextAreaField, _l("Summary (French)"), 20000)
+    closing_remarks = english(TextAreaField, _l("Closing remarks (English)"), 20000)
+    closing_remarks_fr = french(TextAreaField, _l("Closing remarks (French)"), 20000)
+    objectives = english(TextAreaField, _l("Objectives, one per line (English)"), 20000)
+    objectives_fr = french(TextAreaField, _l("Objectives, one per line (French, same order)"), 20000)
     timezone = StringField(_l("Time zone"), default="America/Toronto",
                            validators=[DataRequired(), Length(max=64)])
 
@@ -121,9 +158,13 @@ class SeriesForm(OrganiserForm):
             raise ValidationError(_l("Unknown time zone; use a name such as America/Toronto.")) from exc
 
 
-class KeyThemeForm(OrganiserForm):
-    heading = StringField(_l("Heading"), validators=[DataRequired(), Length(max=2000)])
-    points = TextAreaField(_l("Points (one per line)"), validators=[Optional(), Length(max=20000)])
+class KeyThemeForm(EitherLanguage, OrganiserForm):
+    EITHER_LANGUAGE = ("heading",)
+
+    heading = english(StringField, _l("Heading (English)"), 2000)
+    heading_fr = french(StringField, _l("Heading (French)"), 2000)
+    points = english(TextAreaField, _l("Points, one per line (English)"), 20000)
+    points_fr = french(TextAreaField, _l("Points, one per line (French, same order)"), 20000)
 
 
 LANGUAGE_CHOICES = [
@@ -134,14 +175,18 @@ LANGUAGE_CHOICES = [
 ]
 
 
-class WebinarForm(OrganiserForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+class WebinarForm(EitherLanguage, OrganiserForm):
+    EITHER_LANGUAGE = ("title",)
+
+    title = english(StringField, _l("Title (English)"), 300)
+    title_fr = french(StringField, _l("Title (French)"), 300)
     slug = _slug_field()
     start_date = DateField(_l("Date (in the series' time zone)"), validators=[InputRequired()])
     start_time = TimeField(_l("Start time (in the series' time zone)"), validators=[InputRequired()])
     duration_minutes = IntegerField(_l("Duration (minutes)"), default=90,
                                     validators=[DataRequired(), NumberRange(min=1, max=24 * 60)])
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
+    description = english(TextAreaField, _l("Description (English)"), 20000)
+    description_fr = french(TextAreaField, _l("Description (French)"), 20000)
     language = SelectField(_l("Language"), choices=choices(LANGUAGE_CHOICES), default="")
     capacity = IntegerField(_l("Capacity (empty = unlimited)"),
                             validators=[Optional(), NumberRange(min=1, max=1_000_000)])
@@ -153,16 +198,24 @@ class WebinarForm(OrganiserForm):
     join_url = StringField(_l("Join link"), validators=[Optional(), URL(require_tld=False), Length(max=500)])
     recording_url = StringField(_l("Recording link"),
                                 validators=[Optional(), URL(require_tld=False), Length(max=500)])
-    highlights = TextAreaField(_l("Discussion highlights"), validators=[Optional(), Length(max=50000)])
+    highlights = english(TextAreaField, _l("Discussion highlights (English)"), 50000)
+    highlights_fr = french(TextAreaField, _l("Discussion highlights (French)"), 50000)
 
 
-class CancelWebinarForm(OrganiserForm):
-    message = TextAreaField(_l("Message to registrants"), validators=[DataRequired(), Length(max=5000)])
+class CancelWebinarForm(EitherLanguage, OrganiserForm):
+    EITHER_LANGUAGE = ("message",)
+
+    message = english(TextAreaField, _l("Message to registrants (English)"), 5000)
+    message_fr = french(TextAreaField, _l("Message to registrants (French)"), 5000)
 
 
-class PresentationForm(OrganiserForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=500)])
-    abstract = TextAreaField(_l("Abstract"), validators=[Optional(), Length(max=20000)])
+class PresentationForm(EitherLanguage, OrganiserForm):
+    EITHER_LANGUAGE = ("title",)
+
+    title = english(StringField, _l("Title (English)"), 500)
+    title_fr = french(StringField, _l("Title (French)"), 500)
+    abstract = english(TextAreaField, _l("Abstract (English)"), 20000)
+    abstract_fr = french(TextAreaField, _l("Abstract (French)"), 20000)
     presenter_ids = SelectMultipleField(_l("Presenters"), coerce=int,
                                         validators=[DataRequired(message=_l("Choose at least one presenter."))])
 
@@ -170,26 +223,37 @@ class PresentationForm(OrganiserForm):
 class PresenterForm(OrganiserForm):
     name = StringField(_l("Name (or team name)"), validators=[DataRequired(), Length(max=300)])
     slug = _slug_field()
-    honorific = StringField(_l("Honorific (Dr., Detective…)"), validators=[Optional(), Length(max=100)])
+    honorific = english(StringField, _l("Honorific (Dr., Detective…) (English)"), 100)
+    honorific_fr = french(StringField, _l("Honorific (Dr, Détective…) (French)"), 100)
     post_nominals = StringField(_l("Post-nominals (CBE, QPM…)"), validators=[Optional(), Length(max=100)])
     is_team = BooleanField(_l("This is a team, not a named person"))
-    bio = TextAreaField(_l("Short biography"), validators=[Optional(), Length(max=20000)])
-    role1_title = StringField(_l("Role 1: job title"), validators=[Optional(), Length(max=300)])
-    role1_unit = StringField(_l("Role 1: unit"), validators=[Optional(), Length(max=300)])
+    bio = english(TextAreaField, _l("Short biography (English)"), 20000)
+    bio_fr = french(TextAreaField, _l("Short biography (French)"), 20000)
+    role1_title = english(StringField, _l("Role 1: job title (English)"), 300)
+    role1_title_fr = french(StringField, _l("Role 1: job title (French)"), 300)
+    role1_unit = english(StringField, _l("Role 1: unit (English)"), 300)
+    role1_unit_fr = french(StringField, _l("Role 1: unit (French)"), 300)
     role1_organisation_id = SelectField(_l("Role 1: organisation"), coerce=int, default=0)
-    role2_title = StringField(_l("Role 2: job title"), validators=[Optional(), Length(max=300)])
-    role2_unit = StringField(_l("Role 2: unit"), validators=[Optional(), Length(max=300)])
+    role2_title = english(StringField, _l("Role 2: job title (English)"), 300)
+    role2_title_fr = french(StringField, _l("Role 2: job title (French)"), 300)
+    role2_unit = english(StringField, _l("Role 2: unit (English)"), 300)
+    role2_unit_fr = french(StringField, _l("Role 2: unit (French)"), 300)
     role2_organisation_id = SelectField(_l("Role 2: organisation"), coerce=int, default=0)
-    role3_title = StringField(_l("Role 3: job title"), validators=[Optional(), Length(max=300)])
-    role3_unit = StringField(_l("Role 3: unit"), validators=[Optional(), Length(max=300)])
+    role3_title = english(StringField, _l("Role 3: job title (English)"), 300)
+    role3_title_fr = french(StringField, _l("Role 3: job title (French)"), 300)
+    role3_unit = english(StringField, _l("Role 3: unit (English)"), 300)
+    role3_unit_fr = french(StringField, _l("Role 3: unit (French)"), 300)
     role3_organisation_id = SelectField(_l("Role 3: organisation"), coerce=int, default=0)
 
     ROLE_ROWS = 3
 
 
 class OrganisationForm(OrganiserForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    acronym = StringField(_l("Acronym"), validators=[Optional(), Length(max=40)])
+    #: The English name is required: it is the organisation's unique name in the portal.
+    name = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)], render_kw={"lang": "en"})
+    name_fr = french(StringField, _l("Name (French)"), 200)
+    acronym = english(StringField, _l("Acronym (English)"), 40)
+    acronym_fr = french(StringField, _l("Acronym (French)"), 40)
     website = StringField(_l("Website"), validators=[Optional(), URL(require_tld=False), Length(max=500)])
     country = StringField(_l("Country"), validators=[Optional(), Length(max=100)])
 
@@ -204,10 +268,29 @@ AUDIENCE_CHOICES = [
 
 
 class MessageForm(OrganiserForm):
+    """Written in both languages when possible; each registrant gets theirs, else the other one."""
+
     audience = SelectField(_l("Send to"), choices=choices(AUDIENCE_CHOICES), default="all")
-    subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200)])
-    body = TextAreaField(_l("Message"), validators=[DataRequired(), Length(max=20000)])
+    subject = english(StringField, _l("Subject (English)"), 200)
+    subject_fr = french(StringField, _l("Subject (French)"), 200)
+    body = english(TextAreaField, _l("Message (English)"), 20000)
+    body_fr = french(TextAreaField, _l("Message (French)"), 20000)
     confirmed = HiddenField(default="")
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        complete = 0
+        for subject, body in ((self.subject, self.body), (self.subject_fr, self.body_fr)):
+            has_subject, has_body = bool((subject.data or "").strip()), bool((body.data or "").strip())
+            if has_subject != has_body:
+                missing = body if has_subject else subject
+                missing.errors = [*missing.errors, _l("Give both the subject and the message in this language.")]
+                valid = False
+            complete += has_subject and has_body
+        if not complete:
+            self.subject.errors = [*self.subject.errors, _l("Write the message in English or in French (or both).")]
+            valid = False
+        return valid
 
 
 BULK_ACTIONS = [

@@ -19,8 +19,10 @@ from portal.models import (
     Series,
     Webinar,
     WebinarLanguage,
+    WebinarStatus,
     WebinarMessage,
 )
+from portal.models.bilingual import LANGUAGES, fields_of
 from portal.organiser import bp
 from portal.organiser.access import EDITORS, READERS, role_required
 from portal.organiser.forms import (
@@ -34,7 +36,7 @@ from portal.organiser.forms import (
     WebinarForm,
     choices,
 )
-from portal.services import audit
+from portal.services import audit, translations
 from portal.services import programme_editing as editing
 from portal.services.programme_editing import ProgrammeError
 
@@ -57,6 +59,26 @@ def _attach_error(form, error: ProgrammeError) -> None:
 def _organisation_choices(blank: str) -> list[tuple[int, str]]:
     organisations = db.session.execute(db.select(Organisation.id, Organisation.name).order_by(Organisation.name))
     return choices([(0, blank), *((row.id, row.name) for row in organisations)])
+
+
+def _english_into_form(form, item) -> None:
+    """``Form(obj=item)`` read ``item.title`` (the reader's language); the English field wants ``title_en``.
+    The French fields (``title_fr``) are filled by ``obj`` as they are."""
+    for name in fields_of(item):
+        if name in form:
+            form[name].data = getattr(item, f"{name}_en")
+
+
+def _both(form, name: str, prefix: str | None = None, english_empty: str | None = "") -> dict:
+    """{'<name>_en': …, '<name>_fr': …} from a field and its French twin; an empty French is NULL."""
+    column = prefix or name
+    english = (form[name].data or "").strip()
+    french = (form[f"{name}_fr"].data or "").strip()
+    return {f"{column}_en": english or english_empty, f"{column}_fr": french or None}
+
+
+def _lines(form, name: str) -> tuple[list[str], list[str]]:
+    return ((form[name].data or "").splitlines(), (form[f"{name}_fr"].data or "").splitlines())
 
 
 def _move_direction() -> int:
@@ -86,18 +108,20 @@ def _series_form(series: Series | None = None) -> SeriesForm:
     form = SeriesForm(obj=series) if request.method == "GET" and series else SeriesForm()
     form.host_organisation_id.choices = _organisation_choices(_("None"))
     if request.method == "GET" and series:
+        _english_into_form(form, series)
         form.host_organisation_id.data = series.host_organisation_id or 0
-        form.objectives.data = "\n".join(o.text for o in series.objectives)
+        form.objectives.data = "\n".join(o.text_en or "" for o in series.objectives)
+        form.objectives_fr.data = "\n".join(o.text_fr or "" for o in series.objectives)
     return form
 
 
 def _series_values(form: SeriesForm) -> dict:
     return {
-        "title": form.title.data.strip(),
-        "subtitle": (form.subtitle.data or "").strip() or None,
+        **_both(form, "title"),
+        **_both(form, "subtitle", english_empty=None),
         "host_organisation_id": form.host_organisation_id.data or None,
-        "summary": form.summary.data or "",
-        "closing_remarks": form.closing_remarks.data or "",
+        **_both(form, "summary"),
+        **_both(form, "closing_remarks"),
         "timezone": form.timezone.data.strip(),
     }
 
@@ -109,14 +133,14 @@ def new_series():
     if not form.validate_on_submit():
         return render_template("organiser/series_form.html", form=form, series=None), _status()
     try:
-        slug = editing.choose_slug(Series, form.slug.data, form.title.data)
+        slug = editing.choose_slug(Series, form.slug.data, form.title.data or form.title_fr.data)
     except ProgrammeError as error:
         _attach_error(form, error)
         return render_template("organiser/series_form.html", form=form, series=None), 422
     series = Series(slug=slug, **_series_values(form))
     db.session.add(series)
     db.session.flush()
-    editing.set_objectives(series, form.objectives.data.splitlines() if form.objectives.data else [])
+    editing.set_objectives(series, *_lines(form, "objectives"))
     audit.record("create", series, summary=series.title)
     db.session.commit()
     flash(_("Series created (not yet published)."), "info")
@@ -144,12 +168,13 @@ def edit_series(series_id: int):
     if not form.validate_on_submit():
         return _render_series(series, form), _status()
     try:
-        slug = editing.choose_slug(Series, form.slug.data or series.slug, form.title.data, series.id)
+        slug = editing.choose_slug(Series, form.slug.data or series.slug, form.title.data or form.title_fr.data,
+                                   series.id)
     except ProgrammeError as error:
         _attach_error(form, error)
         return _render_series(series, form), 422
     changes = audit.apply_changes(series, {"slug": slug, **_series_values(form)})
-    changes |= editing.set_objectives(series, (form.objectives.data or "").splitlines())
+    changes |= editing.set_objectives(series, *_lines(form, "objectives"))
     if changes:
         audit.record("update", series, summary=series.title, changes=changes)
     db.session.commit()
@@ -176,13 +201,28 @@ def unpublish_series(series_id: int):
 
 
 def _set_series_published(series_id: int, published: bool):
-    series = _get_or_404(Series, series_id)
+    series = _series_page(series_id) if published else _get_or_404(Series, series_id)
+    if published and not series.published:
+        asked = _translations_question(series, url_for("organiser.publish_series", series_id=series.id),
+                                       url_for("organiser.edit_series", series_id=series.id))
+        if asked is not None:
+            return asked
     if series.published != published:
         series.published = published
         audit.record("publish" if published else "unpublish", series, summary=series.title)
         db.session.commit()
     flash(_("Series published.") if published else _("Series unpublished."), "info")
     return redirect(url_for("organiser.edit_series", series_id=series.id))
+
+
+def _translations_question(item, action: str, back: str):
+    """None when publishing may go ahead; else the page asking to confirm (or saying why not)."""
+    try:
+        translations.check_publishable(item, confirmed=request.form.get("confirm_missing") == "yes")
+    except translations.TranslationsMissing as missing:
+        return render_template("organiser/publish_confirm.html", item=item, missing=missing.missing,
+                               refused=missing.refused, action=action, back=back), 409 if missing.refused else 200
+    return None
 
 
 @bp.post("/series/<int:series_id>/delete")
@@ -210,10 +250,10 @@ def add_theme(series_id: int):
     form = KeyThemeForm(prefix="theme")
     if not form.validate_on_submit():
         return _render_series(series, _series_form(series), form), 422
-    theme = KeyTheme(heading=form.heading.data.strip(), position=len(series.key_themes))
+    theme = KeyTheme(**_both(form, "heading"), position=len(series.key_themes))
     series.key_themes.append(theme)
     db.session.flush()
-    editing.set_theme_points(theme, (form.points.data or "").splitlines())
+    editing.set_theme_points(theme, *_lines(form, "points"))
     audit.record("create", theme, summary=f"{series.title}: {theme.heading[:80]}")
     db.session.commit()
     return redirect(url_for("organiser.edit_series", series_id=series.id, _anchor="themes"))
@@ -225,11 +265,13 @@ def edit_theme(theme_id: int):
     theme = _get_or_404(KeyTheme, theme_id, selectinload(KeyTheme.points), joinedload(KeyTheme.series))
     form = KeyThemeForm(obj=theme) if request.method == "GET" else KeyThemeForm()
     if request.method == "GET":
-        form.points.data = "\n".join(p.text for p in theme.points)
+        _english_into_form(form, theme)
+        form.points.data = "\n".join(p.text_en or "" for p in theme.points)
+        form.points_fr.data = "\n".join(p.text_fr or "" for p in theme.points)
     if not form.validate_on_submit():
         return render_template("organiser/theme_form.html", form=form, theme=theme), _status()
-    changes = audit.apply_changes(theme, {"heading": form.heading.data.strip()})
-    changes |= editing.set_theme_points(theme, (form.points.data or "").splitlines())
+    changes = audit.apply_changes(theme, _both(form, "heading"))
+    changes |= editing.set_theme_points(theme, *_lines(form, "points"))
     if changes:
         audit.record("update", theme, summary=theme.heading[:80], changes=changes)
     db.session.commit()
@@ -271,6 +313,7 @@ def _webinar_form(series: Series, webinar: Webinar | None = None) -> WebinarForm
     form.opens_date.data, form.opens_time.data = editing.to_local(webinar.registration_opens_at, zone)
     form.closes_date.data, form.closes_time.data = editing.to_local(webinar.registration_closes_at, zone)
     form.language.data = webinar.language.value if webinar.language else ""
+    _english_into_form(form, webinar)
     return form
 
 
@@ -298,14 +341,14 @@ def _webinar_values(form: WebinarForm, series: Series) -> dict:
         "duration_minutes": form.duration_minutes.data,
         "registration_opens_at": opens,
         "registration_closes_at": closes,
-        "title": form.title.data.strip(),
-        "description": form.description.data or "",
+        **_both(form, "title"),
+        **_both(form, "description"),
         "language": WebinarLanguage(form.language.data) if form.language.data else None,
         "capacity": form.capacity.data,
         "waitlist_enabled": bool(form.waitlist_enabled.data),
         "join_url": (form.join_url.data or "").strip() or None,
         "recording_url": (form.recording_url.data or "").strip() or None,
-        "highlights": form.highlights.data or "",
+        **_both(form, "highlights"),
     }
 
 
@@ -318,7 +361,7 @@ def new_webinar(series_id: int):
         return render_template("organiser/webinar_form.html", form=form, series=series, webinar=None), _status()
     try:
         values = _webinar_values(form, series)
-        slug = editing.choose_slug(Webinar, form.slug.data, form.title.data)
+        slug = editing.choose_slug(Webinar, form.slug.data, form.title.data or form.title_fr.data)
     except ProgrammeError as error:
         _attach_error(form, error)
         return render_template("organiser/webinar_form.html", form=form, series=series, webinar=None), 422
@@ -373,7 +416,8 @@ def edit_webinar(webinar_id: int):
         return _render_webinar_form(form, webinar), _status()
     try:
         values = _webinar_values(form, webinar.series)
-        slug = editing.choose_slug(Webinar, form.slug.data or webinar.slug, form.title.data, webinar.id)
+        slug = editing.choose_slug(Webinar, form.slug.data or webinar.slug, form.title.data or form.title_fr.data,
+                                   webinar.id)
         changes, emailed = _apply_webinar_changes(webinar, {"slug": slug, **values})
     except ProgrammeError as error:
         db.session.rollback()
@@ -431,7 +475,12 @@ def unpublish_webinar(webinar_id: int):
 
 
 def _webinar_status_change(webinar_id: int, rule, action: str, done: str):
-    webinar = _get_or_404(Webinar, webinar_id)
+    webinar = _webinar_page(webinar_id) if action == "publish" else _get_or_404(Webinar, webinar_id)
+    if action == "publish" and webinar.status == WebinarStatus.DRAFT:
+        asked = _translations_question(webinar, url_for("organiser.publish_webinar", webinar_id=webinar.id),
+                                       url_for("organiser.webinar", webinar_id=webinar.id))
+        if asked is not None:
+            return asked
     try:
         rule(webinar)
     except ProgrammeError as error:
@@ -452,7 +501,8 @@ def cancel_webinar(webinar_id: int):
     if not form.validate_on_submit():
         return render_template("organiser/cancel_webinar.html", form=form, webinar=webinar), _status()
     try:
-        emailed = editing.cancel_webinar(webinar, form.message.data.strip())
+        emailed = editing.cancel_webinar(webinar, (form.message.data or "").strip(),
+                                         (form.message_fr.data or "").strip() or None)
     except ProgrammeError as error:
         db.session.rollback()
         form.message.errors = [str(error)]
@@ -487,6 +537,7 @@ def _presentation_form(presentation: Presentation | None = None) -> Presentation
     presenters = db.session.execute(db.select(Presenter.id, Presenter.name).order_by(Presenter.name))
     form.presenter_ids.choices = choices((row.id, row.name) for row in presenters)
     if request.method == "GET" and presentation:
+        _english_into_form(form, presentation)
         form.presenter_ids.data = [p.id for p in presentation.presenters]
     return form
 
@@ -504,7 +555,7 @@ def new_presentation(webinar_id: int):
     if not form.validate_on_submit():
         return render_template("organiser/presentation_form.html", form=form, webinar=webinar,
                                presentation=None), _status()
-    presentation = Presentation(webinar=webinar, title=form.title.data.strip(), abstract=form.abstract.data or "",
+    presentation = Presentation(webinar=webinar, **_both(form, "title"), **_both(form, "abstract"),
                                 position=len(webinar.presentations))
     db.session.add(presentation)
     db.session.flush()
@@ -524,8 +575,7 @@ def edit_presentation(presentation_id: int):
     if not form.validate_on_submit():
         return render_template("organiser/presentation_form.html", form=form, webinar=presentation.webinar,
                                presentation=presentation), _status()
-    changes = audit.apply_changes(presentation, {"title": form.title.data.strip(),
-                                                 "abstract": form.abstract.data or ""})
+    changes = audit.apply_changes(presentation, {**_both(form, "title"), **_both(form, "abstract")})
     changes |= editing.set_presenters(presentation, _chosen_presenters(form.presenter_ids.data))
     if changes:
         audit.record("update", presentation, summary=presentation.title[:120], changes=changes)
@@ -565,18 +615,21 @@ def _presenter_form(presenter: Presenter | None = None) -> PresenterForm:
     for n in range(1, PresenterForm.ROLE_ROWS + 1):
         getattr(form, f"role{n}_organisation_id").choices = choices
     if request.method == "GET" and presenter:
+        _english_into_form(form, presenter)
         for n, role in enumerate(presenter.roles[: PresenterForm.ROLE_ROWS], start=1):
-            getattr(form, f"role{n}_title").data = role.title
-            getattr(form, f"role{n}_unit").data = role.unit
+            for field in ("title", "unit"):
+                for language in LANGUAGES:
+                    suffix = "_fr" if language == "fr" else ""
+                    form[f"role{n}_{field}{suffix}"].data = getattr(role, f"{field}_{language}")
             getattr(form, f"role{n}_organisation_id").data = role.organisation_id or 0
     return form
 
 
-def _role_rows(form: PresenterForm) -> list[tuple]:
+def _role_rows(form: PresenterForm) -> list[editing.RoleRow]:
     return [
-        ((getattr(form, f"role{n}_title").data or "").strip(),
-         (getattr(form, f"role{n}_unit").data or "").strip(),
-         getattr(form, f"role{n}_organisation_id").data or None)
+        editing.RoleRow(**_both(form, f"role{n}_title", prefix="title", english_empty=None),
+                        **_both(form, f"role{n}_unit", prefix="unit", english_empty=None),
+                        organisation_id=getattr(form, f"role{n}_organisation_id").data or None)
         for n in range(1, PresenterForm.ROLE_ROWS + 1)
     ]
 
@@ -584,10 +637,10 @@ def _role_rows(form: PresenterForm) -> list[tuple]:
 def _presenter_values(form: PresenterForm) -> dict:
     return {
         "name": form.name.data.strip(),
-        "honorific": (form.honorific.data or "").strip() or None,
+        **_both(form, "honorific", english_empty=None),
         "post_nominals": (form.post_nominals.data or "").strip() or None,
         "is_team": bool(form.is_team.data),
-        "bio": form.bio.data or "",
+        **_both(form, "bio"),
     }
 
 
@@ -654,15 +707,15 @@ def delete_presenter(presenter_id: int):
 
 def _organisation_values(form: OrganisationForm) -> dict:
     return {
-        "name": form.name.data.strip(),
-        "acronym": (form.acronym.data or "").strip() or None,
+        **_both(form, "name"),
+        **_both(form, "acronym", english_empty=None),
         "website": (form.website.data or "").strip() or None,
         "country": (form.country.data or "").strip() or None,
     }
 
 
 def _name_taken(name: str, exclude_id: int | None) -> bool:
-    statement = db.select(Organisation.id).where(db.func.lower(Organisation.name) == name.lower())
+    statement = db.select(Organisation.id).where(db.func.lower(Organisation.name_en) == name.lower())
     if exclude_id:
         statement = statement.where(Organisation.id != exclude_id)
     return db.session.scalar(statement.limit(1)) is not None
@@ -674,11 +727,13 @@ def _name_taken(name: str, exclude_id: int | None) -> bool:
 def edit_organisation(organisation_id: int | None = None):
     organisation = _get_or_404(Organisation, organisation_id) if organisation_id else None
     form = OrganisationForm(obj=organisation) if request.method == "GET" else OrganisationForm()
+    if request.method == "GET" and organisation is not None:
+        _english_into_form(form, organisation)
     template = "organiser/organisation_form.html"
     if not form.validate_on_submit():
         return render_template(template, form=form, organisation=organisation), _status()
     values = _organisation_values(form)
-    if _name_taken(values["name"], organisation_id):
+    if _name_taken(values["name_en"], organisation_id):
         form.name.errors = [_("An organisation with this name already exists.")]
         return render_template(template, form=form, organisation=organisation), 422
     if organisation is None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 from portal.extensions import db
 from portal.labels import label
 from portal.models import Registration, RegistrationStatus, Sector, Webinar, WebinarMessage
+from portal.models.bilingual import shown
 from portal.models.types import utcnow
 from portal.organiser import bp
 from portal.organiser.access import EDITORS, READERS, role_required
@@ -212,8 +213,10 @@ def _is_duplicate(webinar: Webinar, form: MessageForm) -> bool:
         db.select(WebinarMessage.id).where(
             WebinarMessage.webinar_id == webinar.id,
             WebinarMessage.audience == form.audience.data,
-            WebinarMessage.subject == form.subject.data.strip(),
-            WebinarMessage.body == form.body.data.strip(),
+            WebinarMessage.subject_en == (form.subject.data or "").strip(),
+            WebinarMessage.body_en == (form.body.data or "").strip(),
+            db.func.coalesce(WebinarMessage.subject_fr, "") == (form.subject_fr.data or "").strip(),
+            db.func.coalesce(WebinarMessage.body_fr, "") == (form.body_fr.data or "").strip(),
             WebinarMessage.created_at >= utcnow() - DUPLICATE_WINDOW,
         ).limit(1)
     ) is not None
@@ -244,20 +247,27 @@ def message_registrants(webinar_id: int):
 def _send_message(webinar: Webinar, form: MessageForm) -> int:
     from portal.services.outbox import queue_email
 
-    subject, body = form.subject.data.strip(), form.body.data.strip()
-    message = WebinarMessage(webinar_id=webinar.id, organiser_id=current_user.id, audience=form.audience.data,
-                             subject=subject, body=body)
+    message = WebinarMessage(
+        webinar_id=webinar.id, organiser_id=current_user.id, audience=form.audience.data,
+        subject_en=(form.subject.data or "").strip(), subject_fr=(form.subject_fr.data or "").strip() or None,
+        body_en=(form.body.data or "").strip(), body_fr=(form.body_fr.data or "").strip() or None,
+    )
     db.session.add(message)
     db.session.flush()
     count = 0
     for registration in db.session.scalars(signups.audience(webinar.id, form.audience.data)):
-        queue_email(kind="organiser_message", recipient=registration.email, subject=subject,
+        # The registrant's language when the organiser wrote it, else the other one (marked).
+        language = registration.preferred_language or "en"
+        body = shown(message, "body", language)
+        queue_email(kind="organiser_message", recipient=registration.email,
+                    subject=shown(message, "subject", body.lang).text,
                     template="organiser_message",
-                    context=email_context(webinar, registration, body=body),
-                    language=registration.preferred_language or "en", registration=registration,
+                    context=email_context(webinar, registration, body=body.text, body_version=body),
+                    language=language, registration=registration,
                     webinar=webinar, dedupe_key=f"message:{message.id}:{registration.id}")
         count += 1
     message.recipient_count = count
+    subject = message.subject_en or message.subject_fr or ""
     audit.record("email", webinar, summary=f"{subject[:120]} → {form.audience.data} ({count})")
     return count
 

@@ -20,7 +20,9 @@ from flask import current_app
 from flask_babel import gettext as _
 from icalendar import Alarm, Calendar, Event
 
+from portal.content_language import plain
 from portal.models import Presenter, Webinar, WebinarStatus
+from portal.models.bilingual import shown
 from portal.models.types import utcnow
 from portal.web import absolute_url
 
@@ -37,7 +39,7 @@ def webinar_uid(webinar: Webinar) -> str:
 def webinar_calendar(webinar: Webinar) -> bytes:
     """A calendar holding the one event (METHOD:PUBLISH), ready to serve or attach."""
     calendar = _new_calendar()
-    calendar.add("x-wr-calname", webinar.title)
+    calendar.add("x-wr-calname", plain(webinar, "title"))
     calendar.add_component(_event(webinar))
     return calendar.to_ical()
 
@@ -71,7 +73,11 @@ def _event(webinar: Webinar) -> Event:
     event.add("last-modified", stamp)
     event.add("dtstart", webinar.starts_at)
     event.add("dtend", webinar.ends_at)
-    event.add("summary", _("Cancelled: %(title)s", title=webinar.title) if cancelled else webinar.title)
+    # The title is in the reader's language, else the other one with a note; LANGUAGE says which
+    # (RFC 5545 3.2.10), so a calendar can read it in the right voice.
+    title = plain(webinar, "title")
+    event.add("summary", _("Cancelled: %(title)s", title=title) if cancelled else title,
+              parameters={"LANGUAGE": shown(webinar, "title").lang})
     event.add("description", _description(webinar, url))
     event.add("url", url)
     event.add("location", url)
@@ -86,7 +92,7 @@ def _event(webinar: Webinar) -> Event:
 def _alarm(webinar: Webinar) -> Alarm:
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
-    alarm.add("description", _("Starts in 15 minutes: %(title)s", title=webinar.title))
+    alarm.add("description", _("Starts in 15 minutes: %(title)s", title=plain(webinar, "title")))
     alarm.add("trigger", -ALARM_BEFORE)
     return alarm
 
@@ -96,11 +102,11 @@ def _description(webinar: Webinar, url: str) -> str:
     if webinar.status == WebinarStatus.CANCELLED:
         lines += [_("This webinar has been cancelled."), ""]
     if webinar.description:
-        lines += [webinar.description.strip(), ""]
+        lines += [plain(webinar, "description").strip(), ""]
     if webinar.presentations:
         lines.append(_("Presentations:"))
         for number, presentation in enumerate(webinar.presentations, start=1):
-            lines.append(f"{number}. {presentation.title}")
+            lines.append(f"{number}. {plain(presentation, 'title')}")
             lines += [f"   {_presenter_line(presenter)}" for presenter in presentation.presenters]
         lines.append("")
     lines.append(_("Details: %(url)s", url=url))
@@ -108,5 +114,10 @@ def _description(webinar: Webinar, url: str) -> str:
 
 
 def _presenter_line(presenter: Presenter) -> str:
-    roles = "; ".join(str(role) for role in presenter.roles if str(role))
+    roles = "; ".join(_role_text(role) for role in presenter.roles if str(role))
     return f"{presenter.display_name} ({roles})" if roles else presenter.display_name
+
+
+def _role_text(role) -> str:
+    parts = [plain(role, "title"), plain(role, "unit"), plain(role.organisation, "name")]
+    return ", ".join(part for part in parts if part)

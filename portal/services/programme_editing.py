@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime, time
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask_babel import force_locale
@@ -30,6 +31,7 @@ from portal.models import (
     Webinar,
     WebinarStatus,
 )
+from portal.models.bilingual import shown
 from portal.models.events import series_partners
 
 SLUG_MAX = 120
@@ -152,22 +154,29 @@ def unpublish_webinar(webinar: Webinar) -> None:
     webinar.status = WebinarStatus.DRAFT
 
 
-def cancel_webinar(webinar: Webinar, message: str) -> int:
-    """Cancel and queue one email per active registrant; returns how many were queued."""
+def cancel_webinar(webinar: Webinar, message: str, message_fr: str | None = None) -> int:
+    """Cancel and queue one email per active registrant; returns how many were queued.
+
+    ``message`` is the English, ``message_fr`` the French; each registrant reads
+    theirs, else the other one, marked as such.
+    """
     from portal.services.outbox import queue_email
 
     if webinar.status == WebinarStatus.CANCELLED:
         raise ProgrammeError(str(_l("This webinar is already cancelled.")))
     webinar.status = WebinarStatus.CANCELLED
-    webinar.cancellation_message = message
+    webinar.cancellation_message_en = message
+    webinar.cancellation_message_fr = message_fr
     registrants = _registrants(webinar)
     for registration in registrants:
-        with force_locale(registration.preferred_language or "en"):
+        language = registration.preferred_language or "en"
+        with force_locale(language):
             subject = _("Cancelled: %(title)s", title=webinar.title)
+        found = shown(webinar, "cancellation_message", language)
         queue_email(
             kind="webinar_cancelled", recipient=registration.email, subject=subject,
             template="webinar_cancelled",
-            context=email_context(webinar, registration, message=message),
+            context=email_context(webinar, registration, message=found.text, message_version=found),
             language=registration.preferred_language or "en", registration=registration,
             webinar=webinar, dedupe_key=f"webinar_cancelled:{registration.id}",
         )
@@ -222,30 +231,44 @@ def move(items: list, item, direction: int) -> bool:
     return True
 
 
-def set_objectives(series: Series, lines: list[str]) -> dict:
-    old = [o.text for o in series.objectives]
-    new = [line.strip() for line in lines if line.strip()]
+def paired_lines(english: list[str], french: list[str] | None = None) -> list[tuple[str, str | None]]:
+    """One-per-line lists in two languages as (English, French) pairs, matched by position.
+
+    Blank lines are dropped in each list first; a line missing in one language
+    becomes an empty version (English '' / French None), never a shifted one.
+    """
+    english = [line.strip() for line in english if line.strip()]
+    french = [line.strip() for line in (french or []) if line.strip()]
+    pairs = []
+    for n in range(max(len(english), len(french))):
+        pairs.append((english[n] if n < len(english) else "", french[n] if n < len(french) else None))
+    return pairs
+
+
+def set_objectives(series: Series, lines: list[str], french_lines: list[str] | None = None) -> dict:
+    old = [(o.text_en or "", o.text_fr or None) for o in series.objectives]
+    new = paired_lines(lines, french_lines)
     if old == new:
         return {}
     series.objectives.clear()
     db.session.flush()
-    for position, text in enumerate(new):
-        series.objectives.append(Objective(text=text, position=position))
-    return {"objectives": (old, new)}
+    for position, (english, french) in enumerate(new):
+        series.objectives.append(Objective(text_en=english, text_fr=french, position=position))
+    return {"objectives": ([list(p) for p in old], [list(p) for p in new])}
 
 
-def set_theme_points(theme: KeyTheme, lines: list[str]) -> dict:
+def set_theme_points(theme: KeyTheme, lines: list[str], french_lines: list[str] | None = None) -> dict:
     from portal.models import ThemePoint
 
-    old = [p.text for p in theme.points]
-    new = [line.strip() for line in lines if line.strip()]
+    old = [(p.text_en or "", p.text_fr or None) for p in theme.points]
+    new = paired_lines(lines, french_lines)
     if old == new:
         return {}
     theme.points.clear()
     db.session.flush()
-    for position, text in enumerate(new):
-        theme.points.append(ThemePoint(text=text, position=position))
-    return {"points": (old, new)}
+    for position, (english, french) in enumerate(new):
+        theme.points.append(ThemePoint(text_en=english, text_fr=french, position=position))
+    return {"points": ([list(p) for p in old], [list(p) for p in new])}
 
 
 def set_presenters(presentation: Presentation, presenters: list[Presenter]) -> dict:
@@ -266,17 +289,38 @@ def set_presenters(presentation: Presentation, presenters: list[Presenter]) -> d
     return {"presenters": (old, new)}
 
 
-def set_roles(presenter: Presenter, rows: list[tuple[str | None, str | None, int | None]]) -> dict:
-    """Replace the presenter's roles with the non-empty (title, unit, organisation_id) rows."""
-    old = [(r.title, r.unit, r.organisation_id) for r in presenter.roles]
-    new = [(t or None, u or None, o or None) for t, u, o in rows if t or u or o]
+class RoleRow(NamedTuple):
+    """One position as the presenter form gives it: job title and unit in both languages."""
+
+    title_en: str | None = None
+    title_fr: str | None = None
+    unit_en: str | None = None
+    unit_fr: str | None = None
+    organisation_id: int | None = None
+
+    @classmethod
+    def of(cls, role: PresenterRole) -> RoleRow:
+        return cls(role.title_en, role.title_fr, role.unit_en, role.unit_fr, role.organisation_id)
+
+    def normalised(self) -> RoleRow:
+        return RoleRow(*(value or None for value in self))
+
+
+def set_roles(presenter: Presenter, rows: list[RoleRow | tuple]) -> dict:
+    """Replace the presenter's roles with the non-empty rows.
+
+    A row is a ``RoleRow``, or an English-only (title, unit, organisation_id)
+    triple as callers wrote before roles had a French version.
+    """
+    rows = [RoleRow(row[0], None, row[1], None, row[2]) if len(row) == 3 else RoleRow(*row) for row in rows]
+    old = [RoleRow.of(r).normalised() for r in presenter.roles]
+    new = [row.normalised() for row in rows if any(row)]
     if old == new:
         return {}
     presenter.roles.clear()
     db.session.flush()
-    for position, (title, unit, organisation_id) in enumerate(new):
-        presenter.roles.append(PresenterRole(title=title, unit=unit, organisation_id=organisation_id,
-                                             position=position))
+    for position, row in enumerate(new):
+        presenter.roles.append(PresenterRole(**row._asdict(), position=position))
     return {"roles": ([list(r) for r in old], [list(r) for r in new])}
 
 
