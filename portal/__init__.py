@@ -14,7 +14,9 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app; ``config`` overrides settings (tests pass ``{"TESTING": True, ...}``)."""
-    app = Flask(
+    from portal.i18n import LanguageAwareFlask
+
+    app = LanguageAwareFlask(
         __name__,
         instance_relative_config=True,
         template_folder=os.path.join(REPO_ROOT, "templates"),

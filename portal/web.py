@@ -6,7 +6,18 @@ import os
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, jsonify, make_response, redirect, render_template, request, url_for
+import flask_babel
+from flask import (
+    Flask,
+    current_app,
+    has_request_context,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
@@ -14,7 +25,20 @@ from werkzeug.exceptions import HTTPException
 
 from portal import dates
 from portal.extensions import db
-from portal.i18n import LANGUAGE_COOKIE, select_locale, supported_languages
+from portal.i18n import (
+    LANGUAGE_COOKIE,
+    LanguagePrefix,
+    address_language,
+    is_page,
+    path_in,
+    preferred_language,
+    prefixed_languages,
+    select_locale,
+    shared_endpoint,
+    strip_language,
+    supported_languages,
+    unprefixed_root,
+)
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -31,17 +55,46 @@ def safe_next(target: str | None, fallback: str = "/") -> str:
     return target
 
 
-def absolute_url(endpoint: str, **values) -> str:
+def absolute_url(endpoint: str, *, language: str | None = None, **values) -> str:
     """A full URL under PORTAL_BASE_URL, the same inside a request or from a command.
 
     The request's own host is ignored on purpose: links in emails, calendar files
     and the API must point at the public address, not at whatever a proxy forwarded.
+    The page is addressed in ``language`` (``/fr/…`` for French); without one, in the
+    language being rendered (the page's, or the one ``force_locale`` set for an email).
+    Shared endpoints (static files, the API) have one address in every language.
     """
     base = urlsplit(current_app.config["PORTAL_BASE_URL"])
+    script_name = base.path.rstrip("/")
+    language = language or rendering_language()
+    if language in prefixed_languages() and not shared_endpoint(endpoint):
+        script_name += "/" + language
     adapter = current_app.url_map.bind(
-        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
+        base.netloc, script_name=script_name or "/", url_scheme=base.scheme or "https"
     )
     return adapter.build(endpoint, values, force_external=True)
+
+
+def rendering_language() -> str:
+    locale = flask_babel.get_locale()
+    return locale.language if locale is not None else current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
+
+
+def page_url_in(language: str) -> str:
+    """This page's absolute address in ``language`` under PORTAL_BASE_URL (for ``hreflang``)."""
+    base = current_app.config["PORTAL_BASE_URL"].rstrip("/")
+    return base + path_in(language, request.path)
+
+
+def switch_url(language: str) -> str:
+    """The language switch's link: remembers the choice, then shows this page in ``language``."""
+    here = request.full_path if request.query_string else request.path
+    return url_for("choose_language", code=language, next=path_in(language, here))
+
+
+def _prefixed(app: Flask) -> tuple[str, ...]:
+    default = app.config.get("BABEL_DEFAULT_LOCALE", "en")
+    return tuple(code for code in app.config["PORTAL_LANGUAGES"] if code != default)
 
 
 def wants_json() -> bool:
@@ -58,7 +111,8 @@ def _error_page(error: HTTPException, template: str = "errors/error.html"):
             if name.lower() != "content-type":
                 response.headers[name] = value
         return response
-    return render_template(template, error=error), error.code
+    # An error has no address in another language to announce.
+    return render_template(template, error=error, alternates_wanted=False), error.code
 
 
 def release_date(app: Flask) -> str:
@@ -90,15 +144,48 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         if wants_json():
             return jsonify(error={"status": 500, "message": "Internal Server Error"}), 500
-        return render_template("errors/500.html"), 500
+        return render_template("errors/500.html", alternates_wanted=False), 500
+
+    app.wsgi_app = LanguagePrefix(app.wsgi_app, _prefixed(app))
 
     @app.get("/language/<code>")
     def choose_language(code: str):
-        """Remember the visitor's choice; links in the header point here from every page."""
-        response = make_response(redirect(safe_next(request.args.get("next"), url_for("public.home"))))
+        """Remember the visitor's choice and show ``next`` at its address in that language.
+
+        The header's switch links here from every page, so the choice is stored before the
+        visitor reaches an unprefixed page that would otherwise send them back.
+        """
+        target = safe_next(request.args.get("next"), "/")
+        if code in supported_languages():
+            target = path_in(code, strip_language(target))
+        response = make_response(redirect(unprefixed_root() + target))
         if code in supported_languages():
             response.set_cookie(LANGUAGE_COOKIE, code, max_age=ONE_YEAR, samesite="Lax",
                                 httponly=True, secure=app.config["SESSION_COOKIE_SECURE"])
+        return response
+
+    @app.before_request
+    def send_to_preferred_language():
+        """An unprefixed page asked for by someone who chose French (cookie) or whose browser
+        prefers it (no choice yet) is shown at its French address. A ``/fr/…`` link always
+        shows French, whatever the cookie."""
+        if request.method not in ("GET", "HEAD") or address_language() or not is_page(request.url_rule):
+            return None
+        preferred = preferred_language()
+        if preferred not in prefixed_languages():
+            return None
+        here = request.full_path if request.query_string else request.path
+        response = redirect(request.script_root + path_in(preferred, here))
+        response.vary.update(("Cookie", "Accept-Language"))
+        return response
+
+    @app.after_request
+    def vary_unprefixed_pages(response):
+        # The same unprefixed address redirects or not depending on these two headers.
+        if address_language() is None and is_page(request.url_rule):
+            response.vary.update(("Cookie", "Accept-Language"))
+        elif request.path.startswith("/api/"):
+            response.vary.add("Accept-Language")
         return response
 
     @app.get("/healthz")
@@ -138,6 +225,9 @@ def init_app(app: Flask) -> None:
         return {
             "current_language": select_locale(),
             "other_languages": [c for c in supported_languages() if c != select_locale()],
+            "switch_url": switch_url,
+            "page_url_in": page_url_in,
+            "alternates_wanted": has_request_context() and is_page(request.url_rule),
             "dates": dates,
             "identity": site_identity.current(),
             "date_modified": release_date(app),

@@ -69,6 +69,9 @@ def _test_settings(database_url: str, mail_folder) -> dict:
 @pytest.fixture
 def app(_migrated, tmp_path):
     app = create_app(_test_settings(_migrated, tmp_path / "mail"))
+    # The test client reuses the test's app context, where Flask-Babel caches the first
+    # request's locale on ``g``; in production every request has a fresh context.
+    app.before_request(flask_babel.refresh)
     with app.app_context():
         yield app
         db.session.remove()
@@ -106,17 +109,13 @@ def csrf_token_from(html: str) -> str:
 
 
 def page_in(client, language: str, path: str) -> str:
-    """The HTML of ``path`` with the interface switched to ``language`` as a visitor does it
-    (the header's link sets the ``portal_lang`` cookie).
-
-    The test client shares the test's app context, where Flask-Babel caches the first
-    request's locale; it is forgotten first so the page picks its own, as in production.
-    """
+    """The HTML of ``path`` with the interface switched to ``language`` as a visitor does it:
+    the header's switch sets the ``portal_lang`` cookie and leads to the page's address in
+    that language (``/fr/…`` for French)."""
     db.session.commit()  # the scene built by the test
-    switched = client.get(f"/language/{language}")
+    switched = client.get(f"/language/{language}", query_string={"next": path})
     assert f"portal_lang={language}" in switched.headers["Set-Cookie"]
-    flask_babel.refresh()
-    response = client.get(path)
+    response = client.get(switched.headers["Location"])
     assert response.status_code == 200, (path, response.status_code)
     return response.get_data(as_text=True)
 

@@ -35,7 +35,7 @@ def editor(app, client):
 
 
 def token(client) -> str:
-    return csrf_token_from(client.get("/organiser/").get_data(as_text=True))
+    return csrf_token_from(client.get("/organiser/", follow_redirects=True).get_data(as_text=True))
 
 
 def post(client, path, **data):
@@ -202,7 +202,7 @@ def test_statuses_sectors_and_regions_read_as_words_in_french(app, client, edito
     assert "Waiting Person" in filtered and "Seated Person" not in filtered
 
     flask_babel.refresh()
-    confirm = post(client, path + "/bulk", action="attended", ids=[str(seated.id), str(waiting.id)])
+    confirm = post(client, "/fr" + path + "/bulk", action="attended", ids=[str(seated.id), str(waiting.id)])
     text = confirm.get_data(as_text=True)
     assert "Seated Person (Confirmée)" in text and "Waiting Person (Liste d’attente)" in text
 

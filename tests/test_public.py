@@ -31,7 +31,8 @@ def text_of(response) -> str:
 
 
 def page(client, path: str, status: int = 200, **headers):
-    response = client.get(path, headers=headers)
+    """The page a browser ends on (a visitor who prefers French is led to ``/fr/…``)."""
+    response = client.get(path, headers=headers, follow_redirects=status == 200)
     assert response.status_code == status, (path, response.status_code)
     return response
 
@@ -307,7 +308,7 @@ def test_accept_language_sets_the_page_language(client, programme):
 def test_language_switch_is_remembered(client, programme):
     response = client.get("/language/fr?next=/webinars/technology")
     assert response.status_code == 302
-    assert response.headers["Location"] == "/webinars/technology"
+    assert response.headers["Location"] == "/fr/webinars/technology"
     assert "portal_lang=fr" in response.headers["Set-Cookie"]
     html = page(client, "/", **{"Accept-Language": "en"}).get_data(as_text=True)
     assert '<html lang="fr">' in html
@@ -319,7 +320,7 @@ def test_language_switch_is_remembered(client, programme):
 def test_language_switch_redirects_only_within_the_site(client, app, target):
     response = client.get("/language/fr", query_string={"next": target})
     assert response.status_code == 302
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/fr/"
 
 
 def test_language_switch_ignores_unknown_languages(client, app):
@@ -330,7 +331,7 @@ def test_language_switch_ignores_unknown_languages(client, app):
 
 def test_every_page_links_the_language_switch_back_to_itself(client, programme):
     html = page(client, "/webinars/technology").get_data(as_text=True)
-    assert 'href="/language/fr?next=/webinars/technology"' in html
+    assert 'href="/language/fr?next=/fr/webinars/technology"' in html
 
 
 # --- a fixed number of queries whatever the size of the programme ------------------------

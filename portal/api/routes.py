@@ -21,12 +21,17 @@ CACHE_CONTROL = "public, max-age=60"
 WHEN_CHOICES = ("upcoming", "past")
 
 
+#: Accepted by every endpoint: the language of the words and of the page links (else Accept-Language).
+LANGUAGE_PARAMETER = "lang"
+
+
 def _allow_only(*names: str) -> None:
     """Refuse unknown parameters: a typo silently ignored would return the wrong data."""
+    names = (*names, LANGUAGE_PARAMETER)
     unknown = sorted(set(request.args) - set(names))
     if unknown:
-        allowed = ", ".join(names) or "none"
-        abort(400, description=f"Unknown query parameter: {', '.join(unknown)}. Allowed: {allowed}.")
+        abort(400, description=f"Unknown query parameter: {', '.join(unknown)}. Allowed: {', '.join(names)}.")
+    _choice(LANGUAGE_PARAMETER, tuple(current_app.config["PORTAL_LANGUAGES"]))
 
 
 def _choice(name: str, choices: tuple[str, ...]) -> str | None:

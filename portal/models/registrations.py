@@ -5,12 +5,13 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import ForeignKey, Index, String, Text, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models.events import Webinar
 from portal.models.types import UTCDateTime, str_enum, utcnow
+from portal.search import searchable_text
 
 
 class RegistrationStatus(enum.StrEnum):
@@ -60,7 +61,8 @@ class Registration(db.Model):
     email_normalised: Mapped[str | None] = mapped_column(String(254))
     organisation_name: Mapped[str | None] = mapped_column(String(200))
     sector: Mapped[Sector | None] = mapped_column(str_enum(Sector, "sector"))
-    #: Province, territory or country.
+    #: Province or territory code ("QC"), or "outside": the registration form's codes
+    #: (``REGION_LABELS``); migration 0007 converted names stored by older versions.
     region: Mapped[str | None] = mapped_column(String(100))
     preferred_language: Mapped[str] = mapped_column(String(8), default="en")
     accessibility_needs: Mapped[str | None] = mapped_column(Text)
@@ -77,5 +79,23 @@ class Registration(db.Model):
     promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Set when personal data was removed; the row stays for counts.
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Name, email and organisation folded for search (``portal.search``): what the organiser's
+    #: search box looks in, accents and case ignored alike on SQLite and PostgreSQL. Kept up to
+    #: date by ``search_text_of`` on every write; emptied with the personal data.
+    search_text: Mapped[str | None] = mapped_column(Text)
 
     webinar: Mapped[Webinar] = relationship()
+
+
+def search_text_of(full_name: str | None, email: str | None, organisation_name: str | None) -> str | None:
+    """The ``search_text`` of a registration with these details (``None`` once purged)."""
+    return searchable_text((full_name, email, organisation_name)) or None
+
+
+@event.listens_for(Registration, "before_insert")
+@event.listens_for(Registration, "before_update")
+def _keep_search_text(_mapper, _connection, registration: Registration) -> None:
+    # The ORM's writes (demo, organiser edits, a registrant's own changes); the Core INSERT of
+    # a registration and the privacy purge set the column themselves.
+    registration.search_text = search_text_of(
+        registration.full_name, registration.email, registration.organisation_name)

@@ -164,8 +164,10 @@ def checkin_mark(webinar_id: int, registration_id: int):
 
 # ---------------------------------------------------------------- CSV
 
-CSV_HEADER = ["id", "full_name", "email", "organisation", "sector", "region", "preferred_language",
-              "accessibility_needs", "status", "attended", "registered_at", "cancelled_at"]
+#: Sector and region as stored codes (stable across languages, for sorting and joining) and,
+#: beside each, its word in the language of the page the export was asked from.
+CSV_HEADER = ["id", "full_name", "email", "organisation", "sector", "sector_name", "region", "region_name",
+              "preferred_language", "accessibility_needs", "status", "attended", "registered_at", "cancelled_at"]
 
 
 CSV_COLUMNS = (
@@ -181,8 +183,8 @@ def _csv_rows(statement):
     for row in result:
         (id_, name, email, organisation, sector, region, language, needs, status, attended, created,
          cancelled) = row
-        yield (id_, name, email, organisation, sector.value if sector else "", region, language, needs,
-               status.value, attended, created, cancelled)
+        yield (id_, name, email, organisation, sector.value if sector else "", label(sector),
+               region, label(region, "region"), language, needs, status.value, attended, created, cancelled)
 
 
 @bp.get("/webinars/<int:webinar_id>/registrations.csv")

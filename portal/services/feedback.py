@@ -246,6 +246,7 @@ def invite(webinar: Webinar, now: datetime | None = None) -> InvitationReport:
 def queue_invitation(registration: Registration, window: FeedbackWindow):
     webinar = registration.webinar
     token = registrations.manage_token(registration)
+    language = registration.preferred_language or "en"
     return queue_email(
         kind="feedback_invitation",
         recipient=registration.email,
@@ -255,12 +256,12 @@ def queue_invitation(registration: Registration, window: FeedbackWindow):
             "registration": registration,
             "webinar": webinar,
             "attended": registration.attended,
-            "feedback_url": absolute_url("feedback.form", token=token),
-            "manage_url": absolute_url("registration.manage", token=token),
-            "webinar_url": absolute_url("public.webinar", slug=webinar.slug),
+            "feedback_url": absolute_url("feedback.form", language=language, token=token),
+            "manage_url": absolute_url("registration.manage", language=language, token=token),
+            "webinar_url": absolute_url("public.webinar", language=language, slug=webinar.slug),
             "closes_at": window.closes_at,
         },
-        language=registration.preferred_language or "en",
+        language=language,
         registration=registration,
         webinar=webinar,
         dedupe_key=f"feedback_invitation:{registration.id}",

@@ -85,6 +85,7 @@ def _purge(registration_ids, now: datetime) -> tuple[int, int, int]:
         .where(Registration.id.in_(registration_ids), Registration.purged_at.is_(None))
         .values(
             full_name=None, email=None, email_normalised=None, organisation_name=None, region=None,
+            search_text=None,
             accessibility_needs=None, purged_at=now, updated_at=now,
             # Not a SHA-256 (those are 64 hex digits), so no link can ever match again.
             token_hash=literal("purged-") + cast(Registration.id, String),

@@ -130,12 +130,13 @@ def email_context(webinar: Webinar, registration: Registration, **extra) -> dict
     from portal.services.registration import manage_url
     from portal.web import absolute_url
 
+    language = registration.preferred_language or "en"
     return {
         "webinar": webinar,
         "registration": registration,
         "manage_url": manage_url(registration),
-        "webinar_url": absolute_url("public.webinar", slug=webinar.slug),
-        "calendar_url": absolute_url("public.webinar_ics", slug=webinar.slug),
+        "webinar_url": absolute_url("public.webinar", language=language, slug=webinar.slug),
+        "calendar_url": absolute_url("public.webinar_ics", language=language, slug=webinar.slug),
         **extra,
     }
 

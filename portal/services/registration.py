@@ -38,6 +38,7 @@ from portal.models import (
     Webinar,
     WebinarStatus,
 )
+from portal.models.registrations import search_text_of
 from portal.models.types import utcnow
 from portal.services.outbox import RenderedMessage, queue_email, render_message
 from portal.services.programme import plausible_slug
@@ -372,6 +373,7 @@ def _insert_registration(webinar: Webinar, details: RegistrantDetails, now: date
         "email": details.email,
         "email_normalised": details.email_normalised,
         "organisation_name": details.organisation_name,
+        "search_text": search_text_of(details.full_name, details.email, details.organisation_name),
         "sector": details.sector,
         "region": details.region,
         "preferred_language": details.preferred_language,
@@ -545,7 +547,9 @@ def find_by_token(token: str) -> Registration | None:
 
 
 def manage_url(registration: Registration) -> str:
-    return absolute_url("registration.manage", token=manage_token(registration))
+    """The manage page at its address in the registrant's language (``/fr/registration/…``)."""
+    return absolute_url("registration.manage", language=registration.preferred_language,
+                        token=manage_token(registration))
 
 
 def join_link_open(registration: Registration, now: datetime | None = None) -> bool:
@@ -627,7 +631,7 @@ def _message(kind: str, subject, registration: Registration, language: str, extr
         shared = cache[key] = _render_shared(kind, subject, webinar, language, extra)
     personal = {"name": registration.full_name, "url": manage_url(registration)}
     if shared is _RENDER_EVERY_TIME:
-        return render_message(kind, _context(registration, webinar, personal["url"], extra), language, subject)
+        return render_message(kind, _context(registration, webinar, personal["url"], extra, language), language, subject)
     return RenderedMessage(
         subject=shared.subject,
         text=_fill(shared.text, personal, escape=False),
@@ -637,7 +641,7 @@ def _message(kind: str, subject, registration: Registration, language: str, extr
 
 def _render_shared(kind: str, subject, webinar: Webinar, language: str, extra: dict):
     try:
-        shared = render_message(kind, _context(_SharedOnly(), webinar, _LINK, extra), language, subject)
+        shared = render_message(kind, _context(_SharedOnly(), webinar, _LINK, extra, language), language, subject)
     except _NotShared:
         return _RENDER_EVERY_TIME
     for body in (shared.text, shared.html or ""):
@@ -658,13 +662,13 @@ def _lazy_key(subject) -> tuple:
     return (getattr(subject, "_args", str(subject)), tuple(sorted(getattr(subject, "_kwargs", {}).items())))
 
 
-def _context(registration, webinar: Webinar, link: str, extra: dict) -> dict:
+def _context(registration, webinar: Webinar, link: str, extra: dict, language: str) -> dict:
     return {
         "registration": registration,
         "webinar": webinar,
         "manage_url": link,
-        "webinar_url": absolute_url("public.webinar", slug=webinar.slug),
-        "calendar_url": absolute_url("public.webinar_ics", slug=webinar.slug),
+        "webinar_url": absolute_url("public.webinar", language=language, slug=webinar.slug),
+        "calendar_url": absolute_url("public.webinar_ics", language=language, slug=webinar.slug),
         **extra,
     }
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.models import FeedbackResponse, Registration, RegistrationStatus, Sector, Webinar
+from portal.search import query_words
 
 
 @dataclass
@@ -187,13 +188,10 @@ def _escape_like(text: str) -> str:
 def filtered(webinar_id: int, filters: RegistrationFilters):
     """A SELECT of the webinar's registrations matching ``filters`` (unsorted, unpaged)."""
     statement = db.select(Registration).where(Registration.webinar_id == webinar_id)
-    if filters.q:
-        pattern = f"%{_escape_like(filters.q)}%"
-        statement = statement.where(
-            Registration.full_name.ilike(pattern, escape="\\")
-            | Registration.email.ilike(pattern, escape="\\")
-            | Registration.organisation_name.ilike(pattern, escape="\\")
-        )
+    # Every word of the search, accents and case ignored ("quebec zoe" finds "Zoë … Québec"),
+    # in the folded column: the same LIKE on SQLite and PostgreSQL.
+    for word in query_words(filters.q):
+        statement = statement.where(Registration.search_text.like(f"%{_escape_like(word)}%", escape="\\"))
     if filters.status:
         statement = statement.where(Registration.status == RegistrationStatus(filters.status))
     if filters.sector:
