@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import flask_babel
 import pytest
 
 from portal import create_app
@@ -73,11 +74,8 @@ def test_an_admin_sets_name_logo_colour_and_links_and_every_page_shows_them(admi
 
 def test_the_french_pages_show_the_french_name(admin_client):
     _post(admin_client, **_form())
-    admin_client.get("/language/fr")
-    import flask_babel
-
     flask_babel.refresh()
-    html = admin_client.get("/").get_data(as_text=True)
+    html = admin_client.get("/fr/").get_data(as_text=True)
     assert '<span class="signature-name">Agence exemple</span>' in html
 
 

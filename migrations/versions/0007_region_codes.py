@@ -15,7 +15,7 @@ in batches, with the same folding as ``portal.search.folded`` (copied: a
 migration must not change when the application does).
 
 Revision ID: 0007_region_codes
-Revises: 0004_outbox_calendar_language
+Revises: 0006_bilingual_content (chained here so the merged branches have one head)
 """
 import unicodedata
 
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_region_codes"
-down_revision = "0004_outbox_calendar_language"
+down_revision = "0006_bilingual_content"
 branch_labels = None
 depends_on = None
 

@@ -5,13 +5,13 @@ settings' defaults (PORTAL_ORG_NAME_EN…) apply, so existing installations look
 configured until someone saves the page.
 
 Revision ID: 0010_site_identity
-Revises: 0004_outbox_calendar_language
+Revises: 0007_region_codes (0004 on its own branch; chained after the merged i10 migrations here)
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_site_identity"
-down_revision = "0004_outbox_calendar_language"
+down_revision = "0007_region_codes"
 branch_labels = None
 depends_on = None
 
