@@ -18,7 +18,7 @@ from portal.models.types import utcnow
 from portal.organiser import bp
 from portal.organiser.access import EDITORS, READERS, role_required
 from portal.organiser.forms import AUDIENCE_CHOICES, BULK_ACTIONS, BulkForm, MessageForm
-from portal.services import audit, csv_export, signups
+from portal.services import accessibility_needs, audit, csv_export, signups
 from portal.services import registration as registration_rules
 from portal.services.programme_editing import email_context
 from portal.services.signups import RegistrationFilters
@@ -36,6 +36,8 @@ def _filter_choices():
     return {
         "statuses": [(s.value, label(s)) for s in RegistrationStatus],
         "sectors": [(s.value, label(s)) for s in Sector],
+        "need_labels": accessibility_needs.KIND_LABELS,
+        "need_kinds": accessibility_needs.kinds_in,
         "sorts": [("newest", _("Newest first")), ("oldest", _("Oldest first")), ("name", _("Name")),
                   ("organisation", _("Organisation")), ("status", _("Status"))],
     }

@@ -6,6 +6,7 @@ so the overview costs the same with ten sign-ups or a hundred thousand.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import joinedload
 from portal.extensions import db
 from portal.models import FeedbackResponse, Registration, RegistrationStatus, Sector, Webinar
 from portal.search import query_words
+from portal.services import accessibility_needs
 
 
 @dataclass
@@ -76,6 +78,23 @@ def overview() -> list[WebinarFigures]:
     ).all()
     counts = webinar_counts()
     return [WebinarFigures(w, counts.get(w.id, Counts())) for w in webinars]
+
+
+def needs_by_webinar(webinar_ids: list[int]) -> dict[int, Counter]:
+    """{webinar_id: Counter of need kinds} over registrations holding or awaiting a seat;
+    one query (only rows with something written in the field)."""
+    if not webinar_ids:
+        return {}
+    rows = db.session.execute(
+        db.select(Registration.webinar_id, Registration.accessibility_needs)
+        .where(Registration.webinar_id.in_(webinar_ids),
+               Registration.status.in_([RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED]),
+               Registration.accessibility_needs.is_not(None), Registration.accessibility_needs != "")
+    )
+    found: dict[int, Counter] = {}
+    for webinar_id, text in rows:
+        found.setdefault(webinar_id, Counter()).update(accessibility_needs.kinds_in(text))
+    return found
 
 
 def _scoped(statement, webinar_id: int | None):
@@ -148,6 +167,7 @@ class RegistrationFilters:
     status: str = ""
     sector: str = ""
     attended: str = ""  # "", "yes", "no"
+    need: str = ""  # a kind from accessibility_needs.KIND_LABELS
     sort: str = "newest"
     page: int = 1
 
@@ -156,6 +176,7 @@ class RegistrationFilters:
         status = args.get("status", "")
         sector = args.get("sector", "")
         attended = args.get("attended", "")
+        need = args.get("need", "")
         sort = args.get("sort", "newest")
         try:
             page = max(1, min(int(args.get("page", 1)), 100_000))
@@ -166,13 +187,14 @@ class RegistrationFilters:
             status=status if status in {s.value for s in RegistrationStatus} else "",
             sector=sector if sector in {s.value for s in Sector} else "",
             attended=attended if attended in {"yes", "no"} else "",
+            need=need if need in accessibility_needs.KIND_LABELS else "",
             sort=sort if sort in SORTS else "newest",
             page=page,
         )
 
     def as_args(self, **overrides) -> dict:
         values = {"q": self.q, "status": self.status, "sector": self.sector, "attended": self.attended,
-                  "sort": self.sort, "page": self.page, **overrides}
+                  "need": self.need, "sort": self.sort, "page": self.page, **overrides}
         return {k: v for k, v in values.items() if v not in ("", None) and not (k == "page" and v == 1)}
 
 
@@ -198,6 +220,8 @@ def filtered(webinar_id: int, filters: RegistrationFilters):
         statement = statement.where(Registration.sector == filters.sector)
     if filters.attended:
         statement = statement.where(Registration.attended.is_(filters.attended == "yes"))
+    if filters.need:
+        statement = statement.where(accessibility_needs.sql_condition(filters.need))
     return statement
 
 
