@@ -19,8 +19,8 @@ from portal.models import (
     Series,
     Webinar,
     WebinarLanguage,
-    WebinarStatus,
     WebinarMessage,
+    WebinarStatus,
 )
 from portal.models.bilingual import LANGUAGES, fields_of
 from portal.organiser import bp
