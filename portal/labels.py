@@ -66,6 +66,7 @@ RECORD_KIND_LABELS = {
     "organisation": lazy_pgettext("record kind", "Organisation"),
     "organiser": lazy_pgettext("record kind", "Organiser account"),
     "registration": lazy_pgettext("record kind", "Registration"),
+    "site_identity": lazy_pgettext("record kind", "Site identity"),
 }
 
 #: Enums name their own map, so ``label`` needs no second argument for them. Keyed

@@ -216,7 +216,7 @@ def test_statuses_sectors_and_regions_read_as_words_in_french(app, client, edito
 
 
 def test_bulk_actions_ask_once_for_confirmation(app, client, editor):
-    webinar = make_webinar(capacity=2)
+    webinar = make_webinar(capacity=2, starts_at=now() + timedelta(minutes=10))  # people are joining
     a, b = _people(webinar, 2)
     waiting, = _people(webinar, 1, status=RegistrationStatus.WAITLISTED)
     path = f"/organiser/webinars/{webinar.id}/registrations/bulk"
@@ -228,14 +228,38 @@ def test_bulk_actions_ask_once_for_confirmation(app, client, editor):
     assert fresh(a).attended and fresh(b).attended
     assert db.session.scalar(db.select(db.func.count()).select_from(AuditEvent)
                              .where(AuditEvent.action == "attendance")) == 2
-    # Move up is refused while full; cancelling a confirmed seat promotes the waiting person.
-    post(client, path, action="move_up", ids=[str(waiting.id)], confirmed="yes")
+    # Move up is refused while full, saying why; cancelling a confirmed seat promotes the waiting person.
+    refused = post(client, path, action="move_up", ids=[str(waiting.id)], confirmed="yes")
     assert fresh(waiting).status == RegistrationStatus.WAITLISTED
+    text = client.get(refused.headers["Location"]).get_data(as_text=True)
+    assert "0 registrations updated." in text
+    assert "1 left as it was: the webinar is full: free a seat" in text
     post(client, path, action="cancel", ids=[str(a.id)], confirmed="yes")
     assert fresh(a).status == RegistrationStatus.CANCELLED
     assert fresh(waiting).status == RegistrationStatus.CONFIRMED
     kinds = db.session.scalars(db.select(OutboxMessage.kind).order_by(OutboxMessage.id)).all()
     assert kinds == ["cancelled", "promoted"]
+
+
+def test_attendance_waits_for_the_webinar_and_says_why(app, client, editor):
+    webinar = make_webinar(starts_at=now() + timedelta(days=60))
+    person, = _people(webinar, 1)
+    bulk = post(client, f"/organiser/webinars/{webinar.id}/registrations/bulk", action="attended",
+                ids=[str(person.id)], confirmed="yes")
+    assert not fresh(person).attended
+    text = client.get(bulk.headers["Location"]).get_data(as_text=True)
+    assert "1 left as it was: Attendance can be marked from" in text and "has not started yet" in text
+    checkin = post(client, f"/organiser/webinars/{webinar.id}/checkin/{person.id}", present="yes")
+    assert not fresh(person).attended
+    assert "has not started yet" in client.get(checkin.headers["Location"]).get_data(as_text=True)
+    # Already marked, cancelled: each refusal names its reason too.
+    webinar.starts_at = now() - timedelta(minutes=5)
+    person.attended = True
+    gone, = _people(webinar, 1, status=RegistrationStatus.CANCELLED)
+    bulk = post(client, f"/organiser/webinars/{webinar.id}/registrations/bulk", action="attended",
+                ids=[str(person.id), str(gone.id)], confirmed="yes")
+    text = client.get(bulk.headers["Location"]).get_data(as_text=True)
+    assert "already marked as attended" in text and "the registration is cancelled" in text
 
 
 def test_bulk_move_up_when_a_seat_is_free(app, client, editor):
@@ -258,7 +282,7 @@ def test_bulk_bad_input(app, client, editor):
 
 
 def test_checkin_marks_and_undoes_attendance(app, client, editor):
-    webinar = make_webinar()
+    webinar = make_webinar(starts_at=now() + timedelta(minutes=10))
     person, = _people(webinar, 1, full_name="Marie-Ève Tremblay")
     _people(webinar, 1, full_name="Cancelled Person", status=RegistrationStatus.CANCELLED)
     page = get(client, f"/organiser/webinars/{webinar.id}/checkin?q=marie").get_data(as_text=True)

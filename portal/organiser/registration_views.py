@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
@@ -18,7 +19,7 @@ from portal.models.types import utcnow
 from portal.organiser import bp
 from portal.organiser.access import EDITORS, READERS, role_required
 from portal.organiser.forms import AUDIENCE_CHOICES, BULK_ACTIONS, BulkForm, MessageForm
-from portal.services import accessibility_needs, audit, csv_export, signups
+from portal.services import accessibility_needs, attendance, audit, csv_export, signups
 from portal.services import registration as registration_rules
 from portal.services.programme_editing import email_context
 from portal.services.signups import RegistrationFilters
@@ -85,52 +86,67 @@ def bulk_registrations(webinar_id: int):
         label = dict(BULK_ACTIONS)[form.action.data]
         return render_template("organiser/bulk_confirm.html", webinar=webinar, form=form, selected=selected,
                                action_label=label, back=back, kept=_kept_args())
-    done, skipped = _apply_bulk(form.action.data, selected)
+    done, reasons = _apply_bulk(form.action.data, selected)
     db.session.commit()
-    flash(_("%(done)d registrations updated; %(skipped)d left as they were.", done=done, skipped=skipped), "info")
+    _flash_outcome(done, reasons)
     return redirect(back)
+
+
+def _flash_outcome(done: int, reasons: dict[str, int]) -> None:
+    """How many changed and, for the others, why: a refusal always says its reason."""
+    flash(ngettext("%(num)d registration updated.", "%(num)d registrations updated.", done), "info")
+    for reason, count in reasons.items():
+        flash(ngettext("%(num)d left as it was: %(reason)s", "%(num)d left as they were: %(reason)s",
+                       count, reason=reason), "error")
 
 
 def _kept_args() -> dict:
     """The list's filters travel through the bulk form so the organiser lands back on the same view."""
     source = request.form if request.method == "POST" else request.args
-    return {k: source.get(f"keep_{k}") for k in ("q", "status", "sector", "attended", "sort", "page")
+    return {k: source.get(f"keep_{k}") for k in ("q", "status", "sector", "attended", "need", "sort", "page")
             if source.get(f"keep_{k}")}
 
 
-def _apply_bulk(action: str, selected: list[Registration]) -> tuple[int, int]:
-    done = skipped = 0
+def _apply_bulk(action: str, selected: list[Registration]) -> tuple[int, dict[str, int]]:
+    """(how many changed, {reason: how many left as they were})."""
+    done, reasons = 0, {}
     for registration in selected:
-        if _apply_one(action, registration):
+        reason = _apply_one(action, registration)
+        if reason is None:
             done += 1
         else:
-            skipped += 1
-    return done, skipped
+            reasons[reason] = reasons.get(reason, 0) + 1
+    return done, reasons
 
 
-def _apply_one(action: str, registration: Registration) -> bool:
+def _apply_one(action: str, registration: Registration) -> str | None:
+    """Apply ``action``; None when done, else why not (for the organiser)."""
     summary = f"registration #{registration.id} at {registration.webinar.title}"[:300]
     if action in ("attended", "not_attended"):
         present = action == "attended"
-        if registration.attended == present or registration.status == RegistrationStatus.CANCELLED:
-            return False
+        if reason := attendance.refusal(registration, present):
+            return reason
         registration.attended = present
         audit.record("attendance", registration, summary=summary, changes={"attended": (not present, present)})
-        return True
+        return None
     if action == "move_up":
         try:
             registration_rules.move_up(registration)
-        except (registration_rules.NotWaitlisted, registration_rules.RegistrationRefused):
-            return False
+        except registration_rules.NotWaitlisted:
+            return _("only people on the waiting list can be moved up")
+        except registration_rules.SeatsFull:
+            return _("the webinar is full: free a seat (cancel a registration) or raise the capacity first")
+        except registration_rules.RegistrationRefused as exc:
+            return exc.message
         audit.record("move_up", registration, summary=summary)
-        return True
+        return None
     if action == "cancel":
         if registration.status == RegistrationStatus.CANCELLED:
-            return False
+            return _("already cancelled")
         registration_rules.cancel_registration(registration, by_organiser=current_user._get_current_object())
         audit.record("cancel", registration, summary=summary)
-        return True
-    return False
+        return None
+    return _("unknown action")
 
 
 # ---------------------------------------------------------------- check-in
@@ -154,7 +170,9 @@ def checkin_mark(webinar_id: int, registration_id: int):
         db.select(Registration).where(Registration.id == registration_id, Registration.webinar_id == webinar.id)
     ).first() or abort(404)
     present = request.form.get("present") == "yes"
-    if registration.status != RegistrationStatus.CANCELLED and registration.attended != present:
+    if early := attendance.too_early(webinar):
+        flash(early, "error")
+    elif registration.status != RegistrationStatus.CANCELLED and registration.attended != present:
         registration.attended = present
         audit.record("attendance", registration, summary=f"registration #{registration.id} at {webinar.title}"[:300],
                      changes={"attended": (not present, present)})
