@@ -200,6 +200,8 @@ class WebinarForm(EitherLanguage, OrganiserForm):
                                 validators=[Optional(), URL(require_tld=False), Length(max=500)])
     highlights = english(TextAreaField, _l("Discussion highlights (English)"), 50000)
     highlights_fr = french(TextAreaField, _l("Discussion highlights (French)"), 50000)
+    #: Shown only when an edit needs it (a start in the past, a capacity under the seats taken).
+    confirm_changes = BooleanField(_l("Yes, save these changes anyway"))
 
 
 class CancelWebinarForm(EitherLanguage, OrganiserForm):
