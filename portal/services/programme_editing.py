@@ -13,11 +13,11 @@ from datetime import date, datetime, time
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
+from portal.dates import full_datetime
 from portal.extensions import db
 from portal.models import (
     KeyTheme,
@@ -32,10 +32,9 @@ from portal.models import (
     Webinar,
     WebinarStatus,
 )
-from portal.dates import full_datetime
 from portal.models.bilingual import shown
-from portal.models.types import utcnow
 from portal.models.events import series_partners
+from portal.models.types import utcnow
 
 SLUG_MAX = 120
 
