@@ -19,7 +19,7 @@ from portal.models.types import utcnow
 from portal.organiser import bp
 from portal.organiser.access import EDITORS, READERS, role_required
 from portal.organiser.forms import AUDIENCE_CHOICES, BULK_ACTIONS, BulkForm, MessageForm
-from portal.services import accessibility_needs, attendance, audit, csv_export, signups
+from portal.services import accessibility_needs, attendance, audit, csv_export, message_text, signups
 from portal.services import registration as registration_rules
 from portal.services.programme_editing import email_context
 from portal.services.signups import RegistrationFilters
@@ -272,7 +272,7 @@ def _send_message(webinar: Webinar, form: MessageForm) -> int:
     message = WebinarMessage(
         webinar_id=webinar.id, organiser_id=current_user.id, audience=form.audience.data,
         subject_en=(form.subject.data or "").strip(), subject_fr=(form.subject_fr.data or "").strip() or None,
-        body_en=(form.body.data or "").strip(), body_fr=(form.body_fr.data or "").strip() or None,
+        body_en=message_text.normalised(form.body.data), body_fr=message_text.normalised(form.body_fr.data) or None,
     )
     db.session.add(message)
     db.session.flush()
@@ -284,7 +284,9 @@ def _send_message(webinar: Webinar, form: MessageForm) -> int:
         queue_email(kind="organiser_message", recipient=registration.email,
                     subject=shown(message, "subject", body.lang).text,
                     template="organiser_message",
-                    context=email_context(webinar, registration, body=body.text, body_version=body),
+                    context=email_context(webinar, registration, body=body.text, body_version=body,
+                                          paragraphs=message_text.paragraphs(body.text),
+                                          greet=not message_text.starts_with_greeting(body.text)),
                     language=language, registration=registration,
                     webinar=webinar, dedupe_key=f"message:{message.id}:{registration.id}")
         count += 1

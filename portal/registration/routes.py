@@ -83,6 +83,10 @@ def register(slug: str):
     if not availability.accepting:
         return page(200 if form.is_submitted() is False else 409, availability.reason)
     if not form.validate_on_submit():
+        if form.is_submitted() and not others:
+            # The page comes back whole: the other webinars are offered again (none was ticked).
+            others = _other_open_webinars(webinar, now)
+            form.also_register.choices = [SelectChoice(w.slug, w.title) for w in others]
         return page(422 if form.is_submitted() else 200)
     if form.website.data:
         # A bot filled the honeypot: answer exactly like a success, store nothing.
