@@ -348,3 +348,19 @@ class SiteIdentityForm(OrganiserForm):
                     field.errors = [*field.errors, problem]
                     valid = False
         return valid
+
+
+def manual_registration_form():
+    """The public registration form minus what only a visitor's form needs (the honeypot, the other
+    webinars), so a registrant added by hand passes the very same checks."""
+    from portal.registration.forms import RegistrationForm
+
+    class ManualRegistrationForm(RegistrationForm):
+        also_register = None
+        website = None
+        consent = BooleanField(
+            _l("The person has read the privacy notice and agrees to their information being used to run "
+               "this webinar."),
+            validators=[DataRequired(_l("Registering someone needs their agreement to the privacy notice."))])
+
+    return ManualRegistrationForm

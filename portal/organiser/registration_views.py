@@ -18,7 +18,13 @@ from portal.models.bilingual import shown
 from portal.models.types import utcnow
 from portal.organiser import bp
 from portal.organiser.access import EDITORS, READERS, role_required
-from portal.organiser.forms import AUDIENCE_CHOICES, BULK_ACTIONS, BulkForm, MessageForm
+from portal.organiser.forms import (
+    AUDIENCE_CHOICES,
+    BULK_ACTIONS,
+    BulkForm,
+    MessageForm,
+    manual_registration_form,
+)
 from portal.services import accessibility_needs, attendance, audit, csv_export, message_text, signups
 from portal.services import registration as registration_rules
 from portal.services.programme_editing import email_context
@@ -296,3 +302,45 @@ def _send_message(webinar: Webinar, form: MessageForm) -> int:
     return count
 
 
+
+
+# ---------------------------------------------------------------- adding someone by hand
+
+@bp.route("/webinars/<int:webinar_id>/registrations/new", methods=["GET", "POST"])
+@role_required(*EDITORS)
+def add_registration(webinar_id: int):
+    """Someone who phoned or wrote in: the public form's fields, rules and emails (the same service),
+    so they get the same confirmation or waiting-list email and the same manage link."""
+    from portal.registration.routes import _details_from
+
+    webinar = _webinar_or_404(webinar_id)
+    form = manual_registration_form()()
+    if form.preferred_language.data is None:
+        form.preferred_language.data = "en"
+
+    def page(status: int = 200, refusal: str | None = None):
+        return render_template("organiser/add_registration.html", webinar=webinar, form=form,
+                               refusal=refusal), status
+
+    if not form.validate_on_submit():
+        return page(422 if form.is_submitted() else 200)
+    try:
+        [outcome] = registration_rules.register_for([webinar], _details_from(form))
+    except registration_rules.RegistrationRefused as refused:
+        db.session.rollback()
+        return page(409, refused.message)
+    registration = outcome.registration
+    if outcome.outcome != registration_rules.Outcome.ALREADY_REGISTERED:
+        audit.record("create", registration, summary=f"registration #{registration.id} at {webinar.title}"[:300],
+                     changes={"status": (None, str(outcome.outcome))})
+    db.session.commit()
+    flash(_outcome_message(outcome.outcome), "info")
+    return redirect(url_for("organiser.registrations", webinar_id=webinar_id))
+
+
+def _outcome_message(outcome) -> str:
+    return {
+        "confirmed": _("Registered: they have a seat and were emailed their confirmation."),
+        "waitlisted": _("The webinar is full: they are on the waiting list and were emailed so."),
+    }.get(str(outcome), _("This email was already registered for this webinar: the person was sent "
+                          "their link again, nothing else changed."))
