@@ -87,6 +87,7 @@ def test_webinars_carry_the_seed_programme(client, demo):
         "slug": SERIES_SLUG,
         "title": "Combatting Online Child Sexual Exploitation",
         "url": f"{BASE}/series/{SERIES_SLUG}",
+        "title_i18n": {"en": "Combatting Online Child Sexual Exploitation", "fr": None},
     }
     assert [second["starts_at"], third["starts_at"]] == ["2023-01-27T18:00:00Z", "2023-02-24T18:00:00Z"]
     assert sum(len(w["presentations"]) for w in body["webinars"]) == 9
@@ -102,7 +103,11 @@ def test_presentations_nest_presenters_in_billing_order_with_roles(client, demo)
     assert zimmer["display_name"] == "Detective Lesley Zimmer"
     assert zimmer["roles"] == [{
         "title": None, "unit": "Internet Child Exploitation Unit",
-        "organisation": {"name": "Toronto Police Service", "acronym": None, "website": None, "country": None},
+        "organisation": {"name": "Toronto Police Service", "acronym": None, "website": None, "country": None,
+                         "name_i18n": {"en": "Toronto Police Service", "fr": None},
+                         "acronym_i18n": {"en": None, "fr": None}},
+        "title_i18n": {"en": None, "fr": None},
+        "unit_i18n": {"en": "Internet Child Exploitation Unit", "fr": None},
     }]
     assert brown["name"] == "Timothy (Tim) Brown"
     assert brown["honorific"] == "Detective Staff Sergeant"

@@ -28,6 +28,22 @@ def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+I18N = {
+    "type": "object",
+    "description": "Both versions as the organisers wrote them (null: not written in that language). "
+                   "The plain field beside it is the reader's language (Accept-Language or the language "
+                   "cookie), falling back to the other version when that one is empty. Added in 1.1.",
+    "required": ["en", "fr"],
+    "additionalProperties": False,
+    "properties": {"en": {"type": ["string", "null"]}, "fr": {"type": ["string", "null"]}},
+}
+
+
+def _bilingual(properties: dict, *fields: str) -> dict:
+    """The properties plus ``<field>_i18n`` for each translatable field."""
+    return {**properties, **{f"{name}_i18n": I18N for name in fields}}
+
+
 TIME = {"type": "string", "format": "date-time", "description": "ISO 8601, UTC (ends in Z)."}
 URL = {"type": "string", "format": "uri"}
 SLUG = {"type": "string", "pattern": "^[a-z0-9]+(?:-[a-z0-9]+)*$"}
@@ -40,18 +56,18 @@ SCHEMAS = {
             "detail": {"type": "string", "description": "What went wrong, for a person to read."},
         }),
     }),
-    "Organisation": _object({
+    "Organisation": _object(_bilingual({
         "name": {"type": "string"},
         "acronym": _nullable("string"),
         "website": _nullable("string"),
         "country": _nullable("string"),
-    }),
-    "Role": _object({
+    }, "name", "acronym")),
+    "Role": _object(_bilingual({
         "title": _nullable("string", description="Job title; empty when only the unit is known."),
         "unit": _nullable("string"),
         "organisation": {"oneOf": [_ref("Organisation"), {"type": "null"}]},
-    }, "One position a presenter holds; a presenter may hold several."),
-    "Presenter": _object({
+    }, "title", "unit"), "One position a presenter holds; a presenter may hold several."),
+    "Presenter": _object(_bilingual({
         "slug": SLUG,
         "name": {"type": "string"},
         "display_name": {"type": "string", "description": "Honorific, name and post-nominals."},
@@ -61,16 +77,16 @@ SCHEMAS = {
         "bio": {"type": "string"},
         "roles": {"type": "array", "items": _ref("Role")},
         "url": URL,
-    }),
-    "Presentation": _object({
+    }, "honorific", "bio")),
+    "Presentation": _object(_bilingual({
         "position": {"type": "integer", "minimum": 0},
         "title": {"type": "string"},
         "abstract": {"type": "string"},
         "presenters": {"type": "array", "items": _ref("Presenter"),
                        "description": "In the order they are billed."},
-    }),
-    "SeriesReference": _object({"slug": SLUG, "title": {"type": "string"}, "url": URL}),
-    "Webinar": _object({
+    }, "title", "abstract")),
+    "SeriesReference": _object(_bilingual({"slug": SLUG, "title": {"type": "string"}, "url": URL}, "title")),
+    "Webinar": _object(_bilingual({
         "slug": SLUG,
         "title": {"type": "string"},
         "status": {"type": "string", "enum": ["published", "cancelled"]},
@@ -89,15 +105,16 @@ SCHEMAS = {
         "ics_url": {**URL, "description": "iCalendar file of this webinar."},
         "series": _ref("SeriesReference"),
         "presentations": {"type": "array", "items": _ref("Presentation")},
-    }),
+    }, "title", "description", "highlights")),
     "WebinarList": _object({
         "count": {"type": "integer", "minimum": 0},
         "webinars": {"type": "array", "items": _ref("Webinar"), "description": "Earliest first."},
     }),
-    "TalkReference": _object({
+    "TalkReference": _object(_bilingual({
         "title": {"type": "string"},
-        "webinar": _object({"slug": SLUG, "title": {"type": "string"}, "starts_at": TIME, "url": URL}),
-    }),
+        "webinar": _object(_bilingual({"slug": SLUG, "title": {"type": "string"}, "starts_at": TIME, "url": URL},
+                                      "title")),
+    }, "title")),
     "PresenterList": _object({
         "count": {"type": "integer", "minimum": 0},
         "presenters": {"type": "array", "items": _ref("PresenterListItem")},
@@ -130,11 +147,14 @@ def document(base_url: str) -> dict:
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
         "info": {
             "title": "Webinar portal API",
-            "version": "1.0.0",
+            "version": "1.1.0",
             "description": (
                 "Read-only, public programme data: webinars with their presentations and presenters. "
                 "Drafts are never listed. Times are UTC; links are absolute. Responses carry "
-                "`Access-Control-Allow-Origin: *` and may be cached for a minute."
+                "`Access-Control-Allow-Origin: *` and may be cached for a minute. "
+                "Texts are in the reader's language (Accept-Language: en or fr), falling back to the "
+                "other when not written in it; since 1.1 every such text also comes as `<field>_i18n` "
+                "with both versions (`en`, `fr`, null when not written). 1.1 only adds fields."
             ),
         },
         "servers": [{"url": base_url}],

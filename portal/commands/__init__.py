@@ -4,7 +4,7 @@ from flask import Flask
 
 
 def register_commands(app: Flask) -> None:
-    from portal.commands import demo, feedback, organisers, outbox, privacy, reminders
+    from portal.commands import demo, feedback, organisers, outbox, privacy, reminders, translations
 
-    for module in (demo, feedback, organisers, outbox, privacy, reminders):
+    for module in (demo, feedback, organisers, outbox, privacy, reminders, translations):
         app.cli.add_command(module.group)

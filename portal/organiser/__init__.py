@@ -16,4 +16,5 @@ from portal.organiser import (  # noqa: E402,F401  (routes attach themselves to 
     identity_views,
     programme_views,
     registration_views,
+    translation_views,
 )

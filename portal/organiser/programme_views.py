@@ -91,15 +91,21 @@ def _move_direction() -> int:
 @role_required(*READERS)
 def programme():
     series = db.session.scalars(
-        db.select(Series).options(selectinload(Series.webinars)).order_by(Series.created_at.desc())
+        db.select(Series).options(
+            selectinload(Series.webinars).selectinload(Webinar.presentations),
+            selectinload(Series.objectives), selectinload(Series.key_themes).selectinload(KeyTheme.points),
+        ).order_by(Series.created_at.desc())
     ).all()
     presenters = db.session.scalars(
         db.select(Presenter).options(selectinload(Presenter.roles).joinedload(PresenterRole.organisation))
         .order_by(Presenter.name)
     ).all()
     organisations = db.session.scalars(db.select(Organisation).order_by(Organisation.name)).all()
+    # What lacks a language, per item, so the organiser sees what is left to translate.
+    items = [*series, *(w for s in series for w in s.webinars), *presenters, *organisations]
+    missing = {item: translations.missing_translations(item) for item in items}
     return render_template("organiser/programme.html", series_list=series, presenters=presenters,
-                           organisations=organisations)
+                           organisations=organisations, missing=missing)
 
 
 # ================================================================ series
@@ -394,7 +400,7 @@ def webinar(webinar_id: int):
     ).all()
     counts = signups.webinar_counts([webinar.id]).get(webinar.id)
     return render_template("organiser/webinar.html", webinar=webinar, messages=messages, counts=counts,
-                           action_form=EmptyForm(), feedback_url=_optional_url("organiser.webinar_feedback", webinar_id=webinar.id))
+                           missing=translations.missing_translations(webinar), action_form=EmptyForm(), feedback_url=_optional_url("organiser.webinar_feedback", webinar_id=webinar.id))
 
 
 def _optional_url(endpoint: str, **values) -> str | None:

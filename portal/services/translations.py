@@ -58,6 +58,9 @@ FIELD_WORDS = {
     "acronym": _l("acronym"),
 }
 LANGUAGE_WORDS = {"en": _l("English"), "fr": _l("French")}
+#: Keyed by the language that is missing.
+NO_VERSION = {"en": _l("%(where)s — %(field)s: no English version"),
+              "fr": _l("%(where)s — %(field)s: no French version")}
 
 
 @dataclass(frozen=True)
@@ -71,8 +74,7 @@ class Missing:
     language: str
 
     def __str__(self) -> str:
-        return str(_l("%(where)s — %(field)s: no %(language)s version", where=self.where,
-                      field=FIELD_WORDS[self.field], language=LANGUAGE_WORDS[self.language]))
+        return str(NO_VERSION[self.language]) % {"where": self.where, "field": FIELD_WORDS[self.field]}
 
 
 def _missing_in(item, where: str, fields: tuple[str, ...] | None = None) -> list[Missing]:
@@ -85,9 +87,17 @@ def _missing_in(item, where: str, fields: tuple[str, ...] | None = None) -> list
     return found
 
 
-def missing_translations(item: Series | Webinar) -> list[Missing]:
-    """The public texts of a series (with its objectives and themes) or a webinar (with its
-    presentations) that exist in one language only. Uses loaded relationships."""
+def missing_translations(item) -> list[Missing]:
+    """The public texts of a series (with its objectives and themes), a webinar (with its
+    presentations), a presenter (with their positions) or an organisation that exist in one
+    language only. Uses loaded relationships."""
+    if isinstance(item, Presenter):
+        found = _missing_in(item, str(_l("Presenter")))
+        for n, role in enumerate(item.roles, start=1):
+            found += _missing_in(role, str(_l("Position %(number)d", number=n)))
+        return found
+    if isinstance(item, Organisation):
+        return _missing_in(item, str(_l("Organisation")))
     if isinstance(item, Series):
         found = _missing_in(item, str(_l("Series")))
         for n, objective in enumerate(item.objectives, start=1):
@@ -139,6 +149,8 @@ KINDS: dict[str, type] = {
     "role": PresenterRole,
     "organisation": Organisation,
 }
+TOO_LONG = {"en": _l("Line %(line)d: the English text is longer than %(limit)d characters."),
+            "fr": _l("Line %(line)d: the French text is longer than %(limit)d characters.")}
 PREFIX = {model: prefix for prefix, model in KINDS.items()}
 #: Texts that must keep at least one version (the forms require them too).
 NEEDED = {("series", "title"), ("webinar", "title"), ("presentation", "title"), ("theme", "heading")}
@@ -312,8 +324,7 @@ def import_csv(data: bytes, series: Series | None = None) -> ImportSummary:
             for language, text in (("en", english), ("fr", french)):
                 limit = getattr(_column(item, f"{name}_{language}").type, "length", None)
                 if limit and len(text) > limit:
-                    problems.append(str(_l("Line %(line)d: the %(language)s text is longer than %(limit)d characters.",
-                                           line=line, language=LANGUAGE_WORDS[language], limit=limit)))
+                    problems.append(str(TOO_LONG[language]) % {"line": line, "limit": limit})
             writes.append((item, name, english, french, key))
     except csv.Error as error:
         problems.append(str(_l("Line %(line)d: %(reason)s.", line=reader.line_num, reason=str(error))))
