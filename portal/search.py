@@ -11,8 +11,16 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 
+#: Longest query kept (the search boxes say so with maxlength).
+MAX_QUERY = 200
 #: A query is at most this many words (more would only make the SQL longer, not better).
 MAX_WORDS = 8
+
+
+def clean_query(text: str | None) -> str:
+    """A search box's text as typed, control characters (PostgreSQL refuses NUL, a tab splits
+    words) turned into spaces, at most ``MAX_QUERY`` long: safe to query with and to show back."""
+    return "".join(c if c.isprintable() else " " for c in (text or "")).strip()[:MAX_QUERY]
 
 
 def folded(text: str | None) -> str:

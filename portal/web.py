@@ -220,6 +220,10 @@ def init_app(app: Flask) -> None:
 
     app.add_template_filter(labels.label, "label")
 
+    from portal.typography import label_and_text
+
+    app.add_template_global(label_and_text, "label_and_text")
+
     @app.context_processor
     def template_helpers():
         return {

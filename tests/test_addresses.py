@@ -242,3 +242,10 @@ def test_the_api_links_pages_in_the_language_asked_for(client, webinar):
 def test_a_french_calendar_file_links_the_french_page(client, webinar):
     ics = client.get("/fr/webinars/tech.ics").get_data(as_text=True).replace("\r\n ", "")
     assert "URL:http://portal.test/fr/webinars/tech" in ics
+
+
+def test_the_openapi_document_describes_the_language_parameter(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    for path, item in paths.items():
+        assert [p["name"] for p in item["parameters"]] == ["lang"], path
+        assert item["parameters"][0]["schema"]["enum"] == ["en", "fr"]

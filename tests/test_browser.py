@@ -286,15 +286,48 @@ def test_organiser_page_passes_axe(name, site, live_app, organiser_page):
     _assert_accessible(organiser_page, f"organiser {name} ({path})")
 
 
-@pytest.mark.parametrize("name", ["home", "webinar", "register", "series-report"])
-def test_french_pages_pass_axe(name, site, axe_page):
+@pytest.mark.parametrize("name", list(PUBLIC_PAGES))
+def test_public_page_passes_axe_at_its_french_address(name, site, live_app, axe_page):
+    """Every public page again at /fr/…: French words are longer and must still fit and pass."""
     path = site.path(PUBLIC_PAGES[name])
+    if name != "not-found" and _route_missing(live_app, path):
+        pytest.skip(f"route for {PUBLIC_PAGES[name]} does not exist yet")
+    _visit(axe_page, site, "/fr" + path, status=404 if name == "not-found" else 200)
+    assert axe_page.evaluate("document.documentElement.lang") == "fr"
+    _assert_accessible(axe_page, f"{name} in French (/fr{path})")
+    _assert_fits_320px(axe_page, f"{name} in French (/fr{path})")
+
+
+@pytest.mark.parametrize("name", list(ORGANISER_PAGES))
+def test_organiser_page_passes_axe_at_its_french_address(name, site, live_app, organiser_page):
+    path = site.path(ORGANISER_PAGES[name])
+    if _route_missing(live_app, path):
+        pytest.skip(f"route for {ORGANISER_PAGES[name]} does not exist yet")
+    _visit(organiser_page, site, "/fr" + path)
+    assert organiser_page.evaluate("document.documentElement.lang") == "fr"
+    _assert_accessible(organiser_page, f"organiser {name} in French (/fr{path})")
+
+
+def test_the_language_switch_leads_to_the_french_page_and_passes_axe(site, axe_page):
+    path = site.path(PUBLIC_PAGES["webinar"])
     try:
-        axe_page.goto(site("/language/fr?next=" + path))
+        _visit(axe_page, site, path)
+        with axe_page.expect_navigation():
+            axe_page.click("header a[hreflang=fr]")
+        assert axe_page.url == site("/fr" + path)
         assert axe_page.evaluate("document.documentElement.lang") == "fr"
-        _assert_accessible(axe_page, f"{name} in French ({path})")
+        _assert_accessible(axe_page, f"the webinar page after the switch (/fr{path})")
     finally:
         axe_page.context.clear_cookies()
+
+
+def test_french_registration_form_with_errors_passes_axe(site, axe_page):
+    _visit(axe_page, site, "/fr" + site.path("/register/{webinar_slug}"))
+    with axe_page.expect_navigation():
+        axe_page.click("form button[type=submit]")
+    assert axe_page.locator("[role=alert] a").count() >= 3
+    _assert_accessible(axe_page, "the French registration form showing errors")
+    _assert_fits_320px(axe_page, "the French registration form showing errors")
 
 
 def test_registration_form_with_errors_passes_axe(site, axe_page):

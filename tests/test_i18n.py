@@ -262,7 +262,7 @@ def test_waiting_list_promotion_and_cancellation_emails_in_french(client, app):
     register(client, webinar.slug, ENGLISH, email="second@example.org", preferred_language="fr")
     confirmation, waitlisted = messages()
     assert waitlisted.subject == "Vous êtes sur la liste d’attente : Atelier"
-    assert "Ce webinaire est complet; vous êtes donc sur sa liste d’attente" in waitlisted.body_text
+    assert "Ce webinaire est complet\u202f; vous êtes donc sur sa liste d’attente" in waitlisted.body_text
 
     path = manage_path(confirmation)
     page = fetch(client, path, **ENGLISH)  # the attendee's browser may well be in English

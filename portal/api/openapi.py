@@ -140,6 +140,13 @@ ERRORS = {
 }
 
 
+#: Accepted by every path (a path-level parameter): the language of words and page links.
+LANGUAGE = {"name": "lang", "in": "query", "required": False,
+            "description": "Language of the words and of the page links (`url` under `/fr/` for French); "
+                           "without it, the request's Accept-Language decides.",
+            "schema": {"type": "string", "enum": ["en", "fr"]}}
+
+
 def document(base_url: str) -> dict:
     """The whole description; ``base_url`` is the portal's public address."""
     return {
@@ -160,6 +167,7 @@ def document(base_url: str) -> dict:
         "servers": [{"url": base_url}],
         "paths": {
             "/api/v1/webinars": {
+                "parameters": [LANGUAGE],
                 "get": {
                     "operationId": "listWebinars",
                     "summary": "Public webinars (published and cancelled), earliest first.",
@@ -175,6 +183,7 @@ def document(base_url: str) -> dict:
                 },
             },
             "/api/v1/webinars/{slug}": {
+                "parameters": [LANGUAGE],
                 "get": {
                     "operationId": "getWebinar",
                     "summary": "One public webinar.",
@@ -187,6 +196,7 @@ def document(base_url: str) -> dict:
                 },
             },
             "/api/v1/presenters": {
+                "parameters": [LANGUAGE],
                 "get": {
                     "operationId": "listPresenters",
                     "summary": "Presenters who spoke at a public webinar, people first, then teams, by name.",
@@ -194,6 +204,7 @@ def document(base_url: str) -> dict:
                 },
             },
             "/api/v1/openapi.json": {
+                "parameters": [LANGUAGE],
                 "get": {
                     "operationId": "getOpenAPI",
                     "summary": "This document.",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template
+from flask import Response, abort, render_template, request
 
 from portal.models.types import utcnow
 from portal.public import bp
+from portal.search import clean_query
 from portal.services import programme as queries
 from portal.services.calendar import programme_calendar, webinar_calendar
 from portal.services.registration import seats_left_for
@@ -36,8 +37,9 @@ def home():
 
 @bp.get("/webinars/")
 def webinars():
-    found = queries.programme()
-    return render_template("public/webinars.html", programme=found, seats=seats_left_for(found.upcoming),
+    q = clean_query(request.args.get("q"))
+    found = queries.programme(q)
+    return render_template("public/webinars.html", programme=found, q=q, seats=seats_left_for(found.upcoming),
                            now=utcnow())
 
 
@@ -54,7 +56,8 @@ def webinar(slug: str):
 
 @bp.get("/presenters/")
 def presenters():
-    return render_template("public/presenters.html", presenters=queries.public_presenters())
+    q = clean_query(request.args.get("q"))
+    return render_template("public/presenters.html", presenters=queries.public_presenters(q), q=q)
 
 
 @bp.get("/presenters/<slug>")

@@ -129,10 +129,16 @@ def render_message(template: str, context: dict, language: str, subject) -> Rend
     with force_locale(language):
         context = {**context, "language": language}
         return RenderedMessage(
-            subject=" ".join(str(subject).split())[:300],
+            subject=_one_line(str(subject))[:300],
             text=render_template(f"email/{template}.txt", **context),
             html=_render_optional(f"email/{template}.html", context),
         )
+
+
+def _one_line(subject: str) -> str:
+    """A header on one line. Only ASCII white space is collapsed: ``str.split()`` would also
+    turn French no-break spaces ("Rappel\u00a0: …") into ordinary ones."""
+    return re.sub(r"[ \t\r\n\f\v]+", " ", subject).strip()
 
 
 def _already_queued(dedupe_key: str) -> bool:

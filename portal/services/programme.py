@@ -24,6 +24,7 @@ from portal.models import (
     WebinarStatus,
 )
 from portal.models.types import utcnow
+from portal.search import matches, query_words
 
 #: Longest slug the schema stores; longer (or control-character) slugs cannot exist.
 SLUG_MAX = 120
@@ -75,13 +76,16 @@ def public_webinars() -> list[Webinar]:
     return list(db.session.scalars(statement).unique())
 
 
-def programme() -> Programme:
-    """Upcoming (soonest first) and past (latest first) public webinars."""
+def programme(query: str = "") -> Programme:
+    """Upcoming (soonest first) and past (latest first) public webinars; with a ``query``, only
+    those it finds (``matching_webinars``). The featured series is the same either way."""
     now = utcnow()
     webinars = public_webinars()
+    featured = _current_series([w for w in webinars if w.ends_at > now], list(reversed(webinars)))
+    webinars = matching_webinars(webinars, query)
     upcoming = [w for w in webinars if w.ends_at > now]
     past = [w for w in reversed(webinars) if w.ends_at <= now]
-    return Programme(upcoming=upcoming, past=past, current_series=_current_series(upcoming, past))
+    return Programme(upcoming=upcoming, past=past, current_series=featured)
 
 
 def _current_series(upcoming: list[Webinar], past: list[Webinar]) -> Series | None:
@@ -121,14 +125,61 @@ def _presenter_options():
     return (*_ROLES, webinar.joinedload(Webinar.series))
 
 
-def public_presenters() -> list[Presenter]:
+def public_presenters(query: str = "") -> list[Presenter]:
+    """Presenters with a public talk, teams last; with a ``query``, those it finds."""
     statement = (
         db.select(Presenter)
         .where(_spoke_publicly())
         .options(*_ROLES)
         .order_by(Presenter.is_team, Presenter.name)
     )
-    return list(db.session.scalars(statement).unique())
+    return matching_presenters(list(db.session.scalars(statement).unique()), query)
+
+
+# --- public search ----------------------------------------------------------------------------
+# The public programme is small and the pages load it whole anyway, so searching it is a
+# filter over what is loaded: no extra query, and SQLite and PostgreSQL cannot disagree.
+# Every word of the query must appear, accents and case ignored (``portal.search``), in the
+# English or the French of a text, whichever language the page is in.
+
+
+def _both_languages(item, *fields: str):
+    """Each field's text, and its per-language versions when the model has them (``title_fr``)."""
+    for name in fields:
+        for attribute in (name, f"{name}_en", f"{name}_fr"):
+            value = getattr(item, attribute, None)
+            if isinstance(value, str):
+                yield value
+
+
+def presenter_texts(presenter: Presenter):
+    """What finds a presenter: names, roles, units, organisations and their acronyms, bio."""
+    yield presenter.name
+    yield from _both_languages(presenter, "honorific", "post_nominals", "bio")
+    for role in presenter.roles:
+        yield from _both_languages(role, "title", "unit")
+        if role.organisation is not None:
+            yield from _both_languages(role.organisation, "name", "acronym")
+
+
+def webinar_texts(webinar: Webinar):
+    """What finds a webinar: its own texts, its series' title, its talks and their presenters."""
+    yield from _both_languages(webinar, "title", "description", "highlights")
+    yield from _both_languages(webinar.series, "title")
+    for talk in webinar.presentations:
+        yield from _both_languages(talk, "title", "abstract")
+        for presenter in talk.presenters:
+            yield from presenter_texts(presenter)
+
+
+def matching_webinars(webinars: list[Webinar], query: str) -> list[Webinar]:
+    words = query_words(query)
+    return [w for w in webinars if matches(words, webinar_texts(w))] if words else webinars
+
+
+def matching_presenters(presenters: list[Presenter], query: str) -> list[Presenter]:
+    words = query_words(query)
+    return [p for p in presenters if matches(words, presenter_texts(p))] if words else presenters
 
 
 def public_presenter(slug: str) -> Presenter | None:

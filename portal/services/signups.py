@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.models import FeedbackResponse, Registration, RegistrationStatus, Sector, Webinar
-from portal.search import query_words
+from portal.search import clean_query, query_words
 from portal.services import accessibility_needs
 
 
@@ -199,8 +199,8 @@ class RegistrationFilters:
 
 
 def searchable(text: str | None) -> str:
-    """A search term without control characters (PostgreSQL refuses NUL), at most 200 long."""
-    return "".join(c for c in (text or "") if c.isprintable()).strip()[:200]
+    """A search term without control characters, at most 200 long (``portal.search.clean_query``)."""
+    return clean_query(text)
 
 
 def _escape_like(text: str) -> str:
