@@ -87,6 +87,7 @@ ORGANISER_PAGES = {
     "audit": "/organiser/audit",
     "site-identity": "/organiser/site-identity",
     "add-registration": "/organiser/webinars/{webinar_id}/registrations/new",
+    "translations": "/organiser/series/{series_id}/translations",
 }
 
 #: Routes that are not HTML pages (files, JSON, redirects) or only answer POST.
