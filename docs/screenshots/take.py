@@ -110,9 +110,10 @@ def past_webinar_with_feedback(series: Series) -> Webinar:
                    starts_at=utcnow() - timedelta(days=3), duration_minutes=60, status=WebinarStatus.PUBLISHED,
                    language="en", highlights="Participants asked how to report exploitation material.")
     db.session.add(past)
-    talks = [Presentation(webinar=past, position=n, title=title, presenters=list(first.presentations[n].presenters))
+    speakers = [list(first.presentations[n].presenters) for n in range(2)]
+    talks = [Presentation(position=n, title=title, presenters=speakers[n])
              for n, title in enumerate(("How reports reach the police", "Supporting young people who report"))]
-    db.session.add_all(talks)
+    past.presentations.extend(talks)
     db.session.flush()
     useful = ["The walkthrough of a report from start to finish.", "Concrete examples from schools.",
               "Knowing who to call.", ""]
