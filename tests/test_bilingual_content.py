@@ -226,6 +226,8 @@ def test_each_public_page_speaks_the_reader_language_and_marks_the_other(client,
         assert expected in french, (page_name, expected)
     for expected in expectations[1]:
         assert expected in english, (page_name, expected)
+    # The marking is markup, never escaped text (a title inside a translated sentence included).
+    assert "&lt;span" not in french and "&lt;span" not in english
     # Nothing in the reader's own language is marked as foreign.
     assert NOTE["en"] not in english or page_name in ("webinar", "report", "home", "series")
     assert "Sextortion trends" not in french and "Tendances de la sextorsion" not in english
@@ -317,15 +319,18 @@ def test_calendar_file_in_the_registrant_language(app, scene):
         french = webinar_calendar(scene["both"]).decode()
         fallback = webinar_calendar(scene["english"]).decode()
     english = webinar_calendar(scene["both"]).decode()
-    assert "SUMMARY;LANGUAGE=fr:Tendances de la sextorsion" in french
+    assert "SUMMARY:Tendances de la sextorsion" in french
     assert "1. Financial sextortion (en anglais seulement)" in french.replace("\r\n ", "")
-    assert "SUMMARY;LANGUAGE=en:Sextortion trends" in english and "seulement" not in english
+    assert "SUMMARY:Sextortion trends" in english and "seulement" not in english
     assert "SUMMARY;LANGUAGE=en:Only in English (en anglais seulement)" in fallback.replace("\r\n ", "")
 
 
 def test_api_gives_the_reader_language_and_both_versions(client, scene):
     french = client.get("/api/v1/webinars/both", headers={"Accept-Language": "fr"}).get_json()
     assert french["title"] == "Tendances de la sextorsion"
+    vary = client.get("/api/v1/webinars/both").headers["Vary"]
+    assert "Accept-Language" in vary and "Cookie" in vary
+    flask_babel.refresh()
     assert french["title_i18n"] == {"en": "Sextortion trends", "fr": "Tendances de la sextorsion"}
     assert french["description"] == "About sextortion."
     assert french["description_i18n"] == {"en": "About sextortion.", "fr": None}
@@ -652,3 +657,14 @@ def test_import_without_a_series_still_refuses_missing_rows(app, scene):
     with pytest.raises(translations.TranslationFileError) as refused:
         translations.import_csv(b"key,context,en,fr\r\nwebinar.999999.title,,x,y\r\n")
     assert "no longer exists" in str(refused.value)
+
+
+def test_email_subject_names_the_webinar_in_the_registrant_language(client, csrf, scene):
+    """Registering from the English page with French chosen for emails: the whole email is French."""
+    from tests.test_registration import post_registration
+
+    response = post_registration(client, csrf, scene["both"], preferred_language="fr", email="fr@example.org")
+    assert response.status_code == 302
+    message = db.session.scalar(db.select(OutboxMessage).where(OutboxMessage.recipient == "fr@example.org"))
+    assert "Tendances de la sextorsion" in message.subject and "Sextortion trends" not in message.subject
+    assert "Tendances de la sextorsion" in message.body_text

@@ -83,6 +83,7 @@ ORGANISER_PAGES = {
     "feedback-summary": "/organiser/webinars/{past_webinar_id}/feedback/summary",
     "series-feedback": "/organiser/series/{past_series_id}/feedback",
     "message": "/organiser/webinars/{webinar_id}/message",
+    "series-translations": "/organiser/series/{series_id}/translations",
     "accounts": "/organiser/accounts",
     "audit": "/organiser/audit",
     "site-identity": "/organiser/site-identity",

@@ -59,6 +59,9 @@ def public_headers(response):
         response.headers["Access-Control-Allow-Origin"] = "*"
         if response.status_code == 200:
             response.headers["Cache-Control"] = CACHE_CONTROL
+            # Texts come in the reader's language (Accept-Language, or the language cookie):
+            # a shared cache must keep one copy per language.
+            response.vary.update(("Accept-Language", "Cookie"))
             response.add_etag()
             response.make_conditional(request)
     return response

@@ -77,6 +77,17 @@ def shown(item, field: str, language: str | None = None) -> Shown:
     return Shown(mine or "", wanted, wanted)
 
 
+def when_shown(item, field: str):
+    """The reader-language text, chosen when it is turned into a string, not now.
+
+    For lazy email subjects (``_l("Reminder: %(title)s", title=when_shown(webinar, "title"))``):
+    the subject is rendered under the registrant's language, and so is the title.
+    """
+    from flask_babel import LazyString
+
+    return LazyString(lambda: getattr(item, field))
+
+
 def translated(field: str) -> hybrid_property:
     """The reader-language attribute for the ``<field>_en`` / ``<field>_fr`` column pair."""
     english, french = f"{field}_en", f"{field}_fr"

@@ -19,6 +19,7 @@ def _calendar_response(body: bytes, filename: str) -> Response:
     response.headers["Content-Type"] = CALENDAR_TYPE
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "public, max-age=300"
+    response.vary.update(("Accept-Language", "Cookie"))  # written in the reader's language
     return response
 
 

@@ -73,11 +73,12 @@ def _event(webinar: Webinar) -> Event:
     event.add("last-modified", stamp)
     event.add("dtstart", webinar.starts_at)
     event.add("dtend", webinar.ends_at)
-    # The title is in the reader's language, else the other one with a note; LANGUAGE says which
-    # (RFC 5545 3.2.10), so a calendar can read it in the right voice.
+    # The title is in the reader's language, else the other one with a note, and then LANGUAGE
+    # (RFC 5545 3.2.10) names the other language so a calendar can read it in the right voice.
     title = plain(webinar, "title")
+    found = shown(webinar, "title")
     event.add("summary", _("Cancelled: %(title)s", title=title) if cancelled else title,
-              parameters={"LANGUAGE": shown(webinar, "title").lang})
+              parameters={"LANGUAGE": found.lang} if found.is_fallback else None)
     event.add("description", _description(webinar, url))
     event.add("url", url)
     event.add("location", url)

@@ -34,6 +34,7 @@ from portal.models import (
     Webinar,
     WebinarStatus,
 )
+from portal.models.bilingual import when_shown
 from portal.models.types import utcnow
 from portal.services import registration as registrations
 from portal.services.outbox import queue_email
@@ -250,7 +251,7 @@ def queue_invitation(registration: Registration, window: FeedbackWindow):
     return queue_email(
         kind="feedback_invitation",
         recipient=registration.email,
-        subject=_l("Your feedback on %(title)s", title=webinar.title),
+        subject=_l("Your feedback on %(title)s", title=when_shown(webinar, "title")),
         template="feedback_invitation",
         context={
             "registration": registration,

@@ -38,6 +38,7 @@ from portal.models import (
     Webinar,
     WebinarStatus,
 )
+from portal.models.bilingual import when_shown
 from portal.models.registrations import search_text_of
 from portal.models.types import utcnow
 from portal.services.outbox import RenderedMessage, queue_email, render_message
@@ -343,16 +344,16 @@ def _register_locked(availability: Availability, details: RegistrantDetails, now
     webinar = availability.webinar
     if existing_id is not None:
         existing = db.session.get(Registration, existing_id)
-        _queue(existing, "link_resent", _l("Your link for %(title)s", title=webinar.title), dedupe=False)
+        _queue(existing, "link_resent", _l("Your link for %(title)s", title=when_shown(webinar, "title")), dedupe=False)
         return RegistrationOutcome(webinar, existing, Outcome.ALREADY_REGISTERED)
     confirmed = availability.state == RegistrationState.OPEN
     registration = _insert_registration(webinar, details, now, confirmed)
     # A brand-new registration has no message yet: no look-up before rendering (ON CONFLICT still guards).
     if confirmed:
-        _queue(registration, "confirmation", _l("You are registered: %(title)s", title=webinar.title),
+        _queue(registration, "confirmation", _l("You are registered: %(title)s", title=when_shown(webinar, "title")),
                calendar=True, check_first=False)
     else:
-        _queue(registration, "waitlisted", _l("You are on the waiting list: %(title)s", title=webinar.title),
+        _queue(registration, "waitlisted", _l("You are on the waiting list: %(title)s", title=when_shown(webinar, "title")),
                check_first=False)
     return RegistrationOutcome(webinar, registration, Outcome.CONFIRMED if confirmed else Outcome.WAITLISTED)
 
@@ -412,7 +413,7 @@ def cancel_registration(registration: Registration, by_organiser=None, now: date
     freed_seat = registration.status == RegistrationStatus.CONFIRMED
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = now or utcnow()
-    _queue(registration, "cancelled", _l("Registration cancelled: %(title)s", title=webinar.title),
+    _queue(registration, "cancelled", _l("Registration cancelled: %(title)s", title=when_shown(webinar, "title")),
            extra={"by_organiser": by_organiser is not None})
     db.session.flush()
     if freed_seat and webinar.status == WebinarStatus.PUBLISHED:
@@ -446,7 +447,7 @@ def _promote(webinar: Webinar, now: datetime | None) -> list[Registration]:
 def _confirm_from_waitlist(registration: Registration, now: datetime | None) -> None:
     registration.status = RegistrationStatus.CONFIRMED
     registration.promoted_at = now or utcnow()
-    _queue(registration, "promoted", _l("You have a seat: %(title)s", title=registration.webinar.title), calendar=True)
+    _queue(registration, "promoted", _l("You have a seat: %(title)s", title=when_shown(registration.webinar, "title")), calendar=True)
 
 
 def change_capacity(webinar: Webinar, new_capacity: int | None, now: datetime | None = None) -> list[Registration]:
@@ -675,5 +676,5 @@ def _context(registration, webinar: Webinar, link: str, extra: dict, language: s
 
 def queue_reminder(registration: Registration) -> bool:
     """Queue the reminder once per registration; ``False`` when it was already queued."""
-    subject = _l("Reminder: %(title)s", title=registration.webinar.title)
+    subject = _l("Reminder: %(title)s", title=when_shown(registration.webinar, "title"))
     return _queue(registration, "reminder", subject, calendar=True) is not None
