@@ -30,10 +30,13 @@ def supported_languages() -> tuple[str, ...]:
     return tuple(current_app.config["PORTAL_LANGUAGES"])
 
 
-def prefixed_languages() -> tuple[str, ...]:
-    """Languages whose pages live under ``/<code>``: all but the default (English)."""
-    default = current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
-    return tuple(code for code in supported_languages() if code != default)
+def prefixed_languages(config=None) -> tuple[str, ...]:
+    """Languages whose pages live under ``/<code>``: all but the default (English).
+
+    ``config`` is the app's (while it is being built); the current app's otherwise."""
+    config = config if config is not None else current_app.config
+    default = config.get("BABEL_DEFAULT_LOCALE", "en")
+    return tuple(code for code in config["PORTAL_LANGUAGES"] if code != default)
 
 
 class LanguagePrefix:

@@ -92,11 +92,6 @@ def switch_url(language: str) -> str:
     return url_for("choose_language", code=language, next=path_in(language, here))
 
 
-def _prefixed(app: Flask) -> tuple[str, ...]:
-    default = app.config.get("BABEL_DEFAULT_LOCALE", "en")
-    return tuple(code for code in app.config["PORTAL_LANGUAGES"] if code != default)
-
-
 def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
@@ -146,7 +141,7 @@ def init_app(app: Flask) -> None:
             return jsonify(error={"status": 500, "message": "Internal Server Error"}), 500
         return render_template("errors/500.html", alternates_wanted=False), 500
 
-    app.wsgi_app = LanguagePrefix(app.wsgi_app, _prefixed(app))
+    app.wsgi_app = LanguagePrefix(app.wsgi_app, prefixed_languages(app.config))
 
     @app.get("/language/<code>")
     def choose_language(code: str):

@@ -34,7 +34,7 @@ def test_reminders_go_once_to_confirmed_registrants_of_webinars_starting_soon(ru
     assert message.kind == "reminder" and message.registration_id == confirmed.id
     assert message.dedupe_key == f"reminder:{confirmed.id}"
     assert "https://meet.example/room-42" in message.body_text
-    assert "http://portal.test/registration/" in message.body_text
+    assert "http://portal.test/fr/registration/" in message.body_text  # the French registrant's address
     # The reminder carries the calendar, in the registrant's language (French here).
     assert message.calendar_language == "fr"
     assert "Commence dans 15 minutes" in calendar_attachment(message).decode().replace("\r\n ", "")

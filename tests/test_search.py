@@ -197,3 +197,19 @@ def test_public_search_costs_the_same_queries_whatever_it_finds(client, programm
                 assert client.get(path, query_string={"q": q}).status_code == 200
             counts.add(counter.count)
         assert counts == {1}, (path, counts)
+
+
+def test_a_status_change_on_a_stale_object_does_not_write_purged_names_back(app, scene):
+    """The privacy purge is a Core UPDATE; an object loaded before it still holds the name."""
+    from sqlalchemy import update
+
+    from portal.models import RegistrationStatus
+
+    _, people = scene
+    stale = people["ada"]
+    db.session.execute(update(Registration).where(Registration.id == stale.id)
+                       .values(full_name=None, email=None, organisation_name=None, search_text=None)
+                       .execution_options(synchronize_session=False))
+    stale.status = RegistrationStatus.CANCELLED
+    db.session.flush()
+    assert db.session.scalar(select(Registration.search_text).where(Registration.id == stale.id)) is None

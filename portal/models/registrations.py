@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, event, text
+from sqlalchemy import ForeignKey, Index, String, Text, event, inspect, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -92,10 +92,21 @@ def search_text_of(full_name: str | None, email: str | None, organisation_name: 
     return searchable_text((full_name, email, organisation_name)) or None
 
 
+_SEARCHED = ("full_name", "email", "organisation_name")
+
+
 @event.listens_for(Registration, "before_insert")
-@event.listens_for(Registration, "before_update")
-def _keep_search_text(_mapper, _connection, registration: Registration) -> None:
-    # The ORM's writes (demo, organiser edits, a registrant's own changes); the Core INSERT of
-    # a registration and the privacy purge set the column themselves.
+def _search_text_on_insert(_mapper, _connection, registration: Registration) -> None:
+    # The ORM's inserts (demo, tests); the registration form's Core INSERT sets the column itself.
     registration.search_text = search_text_of(
         registration.full_name, registration.email, registration.organisation_name)
+
+
+@event.listens_for(Registration, "before_update")
+def _search_text_on_update(_mapper, _connection, registration: Registration) -> None:
+    # Only when a searched field changed: a status change on an object loaded before a privacy
+    # purge (a Core UPDATE) must not write the old name back into the column.
+    state = inspect(registration)
+    if any(state.attrs[name].history.has_changes() for name in _SEARCHED):
+        registration.search_text = search_text_of(
+            registration.full_name, registration.email, registration.organisation_name)
