@@ -13,7 +13,20 @@ from pathlib import Path
 
 
 class ConfigurationError(RuntimeError):
-    """Raised when production settings are missing; the message is one line."""
+    """Raised when production settings are missing or unsafe; the message is one line."""
+
+
+#: Keys copied from examples and tutorials; anyone can sign a session with them.
+EXAMPLE_SECRET_KEYS = frozenset({
+    "change-me", "changeme", "change-this", "change-me-please", "secret", "secret-key", "secretkey",
+    "dev", "development", "test", "testing", "x", "key", "password", "your-secret-key",
+    "replace-me", "default", "insecure", "not-a-secret",
+})
+MIN_SECRET_KEY_LENGTH = 32
+#: A 32-character key drawn from hex digits carries 128 bits; fewer distinct characters than
+#: this means a pattern ("aaaa…", "abcabc…"), not a random key.
+MIN_SECRET_KEY_DISTINCT_CHARACTERS = 10
+MAIL_BACKENDS = ("smtp", "file")
 
 
 def _flag(value: str | None, default: bool = False) -> bool:
@@ -64,9 +77,47 @@ class DefaultConfig:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 1024 * 1024
-    RATELIMIT_HEADERS_ENABLED = True
-    RATELIMIT_STRATEGY = "fixed-window"
+    RATELIMIT_ENABLED = True
     TESTING = False
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why ``key`` cannot sign production sessions, or None when it looks random enough."""
+    if key.strip().lower() in EXAMPLE_SECRET_KEYS:
+        return "is an example value"
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        return f"is shorter than {MIN_SECRET_KEY_LENGTH} characters"
+    if len(set(key)) < MIN_SECRET_KEY_DISTINCT_CHARACTERS:
+        return "repeats too few characters to be random"
+    return None
+
+
+def _mail_backend(env) -> str | None:
+    """``file`` or ``smtp`` when chosen; None lets MAIL_SERVER decide (SMTP when it is set)."""
+    backend = (env("MAIL_BACKEND") or "").strip().lower() or None
+    if backend is not None and backend not in MAIL_BACKENDS:
+        raise ConfigurationError(f"MAIL_BACKEND must be smtp or file, got {backend!r}")
+    if backend == "smtp" and not env("MAIL_SERVER"):
+        raise ConfigurationError("MAIL_BACKEND=smtp needs MAIL_SERVER")
+    return backend
+
+
+def refuse_unsafe_production(env) -> None:
+    """Production starts only with settings that protect people: one line says what is wrong."""
+    missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not env(name)]
+    if missing:
+        raise ConfigurationError("production needs " + " and ".join(missing) + " set in the environment")
+    problem = secret_key_problem(env("SECRET_KEY"))
+    if problem:
+        raise ConfigurationError(f"production refuses SECRET_KEY: it {problem}; "
+                                 "generate one with: python -c 'import secrets; print(secrets.token_hex(32))'")
+    base_url = env("PORTAL_BASE_URL") or ""
+    if not base_url.startswith("https://"):
+        raise ConfigurationError("production needs PORTAL_BASE_URL to start with https:// "
+                                 f"(got {base_url or 'nothing'!r})")
+    if not env("MAIL_SERVER") and _mail_backend(env) != "file":
+        raise ConfigurationError("production needs MAIL_SERVER (or MAIL_BACKEND=file to keep "
+                                 "email as files in instance/mail/ on purpose)")
 
 
 def settings_for(environ: os._Environ | dict, instance_path: str) -> dict:
@@ -74,13 +125,12 @@ def settings_for(environ: os._Environ | dict, instance_path: str) -> dict:
     env = environ.get
     production = env("PORTAL_ENV", "development") == "production"
     if production:
-        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not env(name)]
-        if missing:
-            raise ConfigurationError(
-                "production needs " + " and ".join(missing) + " set in the environment"
-            )
+        refuse_unsafe_production(env)
     database_url = env("DATABASE_URL") or "sqlite:///" + os.path.join(instance_path, "portal.db")
     redis_url = env("REDIS_URL") or None
+    trusted_proxies = _int(env("TRUSTED_PROXIES"), 0)
+    if trusted_proxies < 0:
+        raise ConfigurationError(f"TRUSTED_PROXIES must be 0 or more, got {trusted_proxies}")
     return {
         "PORTAL_ENV": "production" if production else "development",
         "SECRET_KEY": env("SECRET_KEY") or persistent_secret_key(instance_path),
@@ -88,6 +138,7 @@ def settings_for(environ: os._Environ | dict, instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_SECURE": production,
         "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "MAIL_BACKEND": _mail_backend(env),
         "MAIL_SERVER": env("MAIL_SERVER") or None,
         "MAIL_PORT": _int(env("MAIL_PORT"), 25),
         "MAIL_USERNAME": env("MAIL_USERNAME") or None,
@@ -101,8 +152,17 @@ def settings_for(environ: os._Environ | dict, instance_path: str) -> dict:
         "JOIN_LINK_LEAD_MINUTES": _int(env("JOIN_LINK_LEAD_MINUTES"), 30),
         "REMINDER_HOURS_BEFORE": _int(env("REMINDER_HOURS_BEFORE"), 24),
         "FEEDBACK_WINDOW_DAYS": _int(env("FEEDBACK_WINDOW_DAYS"), 14),
-        "REGISTRATION_RATE_LIMIT": env("REGISTRATION_RATE_LIMIT") or "20 per hour",
-        "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT") or "10 per minute",
+        "TRUSTED_PROXIES": trusted_proxies,
+        # Registrations that would be stored, per client address: a whole office behind one
+        # NAT address signs up together, so this is in the hundreds.
+        "REGISTRATION_RATE_LIMIT": env("REGISTRATION_RATE_LIMIT") or "300 per hour",
+        "REGISTRATION_EMAIL_RATE_LIMIT": env("REGISTRATION_EMAIL_RATE_LIMIT") or "10 per hour",
+        "REGISTRATION_WEBINAR_RATE_LIMIT": env("REGISTRATION_WEBINAR_RATE_LIMIT") or "2000 per hour",
+        # Failed sign-ins per client address, and per account from one address.
+        "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT") or "30 per 15 minutes",
+        "LOGIN_ACCOUNT_RATE_LIMIT": env("LOGIN_ACCOUNT_RATE_LIMIT") or "5 per 15 minutes",
+        "ORGANISER_IDLE_MINUTES": _int(env("ORGANISER_IDLE_MINUTES"), 60),
+        "ORGANISER_SESSION_HOURS": _int(env("ORGANISER_SESSION_HOURS"), 12),
         # Publishing refuses (instead of asking) while a public text lacks its other language.
         "REQUIRE_BOTH_LANGUAGES": _flag(env("REQUIRE_BOTH_LANGUAGES")),
         **_identity_settings(env),

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import sys
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import DefaultConfig, TestingConfig, settings_for
-from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+from config import ConfigurationError, DefaultConfig, TestingConfig, settings_for
+from portal.extensions import babel, csrf, db, login_manager, migrate
 
+CONFIGURATION_ERROR_EXIT_STATUS = 3
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -26,20 +29,39 @@ def create_app(config: dict | None = None) -> Flask:
     config = dict(config or {})
     if config.get("TESTING"):
         app.config.from_object(TestingConfig)
-    app.config.update(settings_for(os.environ, app.instance_path))
+    try:
+        app.config.update(settings_for(os.environ, app.instance_path))
+    except ConfigurationError as refused:
+        # One clear line for whoever starts it (flask, gunicorn), not a traceback. Exit status 3
+        # is gunicorn's "worker failed to boot": its master stops instead of restarting workers.
+        print(f"portal: configuration error: {refused}", file=sys.stderr)
+        raise SystemExit(CONFIGURATION_ERROR_EXIT_STATUS) from None
     app.config.update(config)
     _wait_for_sqlite_lock(app)
+    _trust_proxies(app)
 
+    from portal import web
+
+    web.register_converters(app)
     _bind_extensions(app)
     _tune_sqlite(app)
     _register_blueprints(app)
     _register_commands(app)
 
-    from portal import content_language, web
+    from portal import content_language
 
     web.init_app(app)
     content_language.init_app(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind ``TRUSTED_PROXIES`` proxies, the client's address, scheme and host are the ones
+    the nearest proxies saw (the last hops of X-Forwarded-For/-Proto/-Host); with 0, every
+    forwarded header is ignored, so a client cannot choose the address it is counted under."""
+    hops = app.config.get("TRUSTED_PROXIES") or 0
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def _wait_for_sqlite_lock(app: Flask) -> None:
@@ -71,8 +93,8 @@ def _sqlite_pragmas(connection, _record) -> None:
 
 def _bind_extensions(app: Flask) -> None:
     from portal import i18n
-    from portal.models import Organiser
     from portal.models.types import render_migration_item
+    from portal.services import limits, organiser_sessions
 
     db.init_app(app)
     migrate.init_app(
@@ -84,7 +106,7 @@ def _bind_extensions(app: Flask) -> None:
         render_item=render_migration_item,
     )
     csrf.init_app(app)
-    limiter.init_app(app)
+    limits.init_app(app)
     babel.init_app(
         app,
         locale_selector=i18n.select_locale,
@@ -95,11 +117,7 @@ def _bind_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
     login_manager.login_message = None
 
-    @login_manager.user_loader
-    def load_organiser(organiser_id: str) -> Organiser | None:
-        if not organiser_id.isdigit():
-            return None
-        return db.session.get(Organiser, int(organiser_id))
+    login_manager.user_loader(organiser_sessions.signed_in_organiser)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -53,6 +53,8 @@ AUDIT_ACTION_LABELS = {
     "login": lazy_pgettext("audit action", "Signed in"),
     "login_failed": lazy_pgettext("audit action", "Sign-in failed"),
     "logout": lazy_pgettext("audit action", "Signed out"),
+    "password": lazy_pgettext("audit action", "Password changed"),
+    "unlock": lazy_pgettext("audit action", "Account unlocked"),
 }
 
 #: Every ``target_type`` the audit trail stores: table names, or the plain strings

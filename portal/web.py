@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from portal import dates
 from portal.extensions import db
@@ -41,6 +42,30 @@ from portal.i18n import (
 )
 
 ONE_YEAR = 365 * 24 * 3600
+#: Ids are 32-bit signed integers on PostgreSQL (SQLite's reach further, but the same rule
+#: keeps the two databases answering alike).
+LARGEST_ID = 2**31 - 1
+PERMISSIONS_POLICY = ("accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+                      "microphone=(), payment=(), usb=()")
+CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                           "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every route: digits only and at most LARGEST_ID, so a negative, huge or
+    malformed id is a 404 before it reaches the database (where it would be an error).
+    ASCII digits only: werkzeug's ``\\d`` also matches other scripts' digits ("０１" read as 1)."""
+
+    regex = r"[0-9]+"
+
+    def __init__(self, url_map, fixed_digits: int = 0, min: int | None = None, max: int | None = None,
+                 signed: bool = False) -> None:
+        super().__init__(url_map, fixed_digits, min, LARGEST_ID if max is None else max, signed)
+
+
+def register_converters(app: Flask) -> None:
+    """Before any route is added, so every ``<int:…>`` uses the bounded converter."""
+    app.url_map.converters["int"] = IdConverter
 
 
 def safe_next(target: str | None, fallback: str = "/") -> str:
@@ -100,14 +125,15 @@ def _error_page(error: HTTPException, template: str = "errors/error.html"):
     if wants_json():
         response = jsonify(error={"status": error.code, "message": error.name,
                                   "detail": error.description})
-        response.status_code = error.code or 500
-        # Keep headers the status requires (Allow on 405, Retry-After on 429…).
-        for name, value in error.get_headers():
-            if name.lower() != "content-type":
-                response.headers[name] = value
-        return response
-    # An error has no address in another language to announce.
-    return render_template(template, error=error, alternates_wanted=False), error.code
+    else:
+        # An error has no address in another language to announce.
+        response = make_response(render_template(template, error=error, alternates_wanted=False))
+    response.status_code = error.code or 500
+    # Keep headers the status requires (Allow on 405, Retry-After on 429…), in HTML too.
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def release_date(app: Flask) -> str:
@@ -197,11 +223,11 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-            "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
-        )
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        if app.config.get("PORTAL_ENV") == "production":
+            # Browsers refuse plain http for this host for a year once they have seen it over https.
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if request.path.startswith(("/registration/", "/feedback/", "/organiser/")):
             # Pages reached by a secret link or behind login must not linger in caches.
             response.headers["Cache-Control"] = "no-store"

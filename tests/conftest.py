@@ -90,6 +90,25 @@ def _empty_all_tables() -> None:
 
 
 @pytest.fixture
+def another_app(app):
+    """``another_app(**settings)``: a second app on the test's database, with other settings or
+    as a browser of its own (Flask-Login caches the user in the test's app context). Its
+    connections are closed after the test, before the tables are emptied."""
+    made = []
+
+    def build(**settings):
+        other = create_app({**app.config, **settings})
+        made.append(other)
+        return other
+
+    yield build
+    for other in made:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

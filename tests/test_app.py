@@ -22,7 +22,9 @@ def test_production_refuses_to_start_without_secrets(tmp_path):
 
 def test_production_secure_cookies(tmp_path):
     settings = settings_for(
-        {"PORTAL_ENV": "production", "SECRET_KEY": "x" * 32, "DATABASE_URL": "postgres://u@h/d"},
+        {"PORTAL_ENV": "production", "SECRET_KEY": "3f9c2a7e1b5d8064c9e2f7a1b3d5e8c0",
+         "DATABASE_URL": "postgres://u@h/d", "PORTAL_BASE_URL": "https://webinars.example.ca",
+         "MAIL_SERVER": "smtp.example.ca"},
         str(tmp_path),
     )
     assert settings["SESSION_COOKIE_SECURE"] is True

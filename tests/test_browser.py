@@ -63,6 +63,7 @@ PUBLIC_PAGES = {
 #: Pages behind the organiser sign-in, visited as an admin.
 ORGANISER_PAGES = {
     "dashboard": "/organiser/",
+    "password": "/organiser/password",
     "programme": "/organiser/programme",
     "series-new": "/organiser/series/new",
     "series-edit": "/organiser/series/{series_id}",

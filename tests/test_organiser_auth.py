@@ -10,6 +10,7 @@ from portal import create_app
 from portal.extensions import db
 from portal.models import AuditEvent, Organiser, Role
 from portal.models.types import utcnow
+from portal.services.accounts import MAX_FAILED_LOGINS
 from tests.conftest import csrf_token_from
 from tests.factories import ORGANISER_PASSWORD, make_organiser, sign_in
 
@@ -62,10 +63,10 @@ def test_failed_login_audit_holds_no_typed_email_or_password(app, client):
     assert "stranger" not in text and "secret-typed-password" not in text
 
 
-def test_five_failures_lock_the_account_for_a_while(app, client):
+def test_repeated_failures_lock_the_account_for_a_while(app, client):
     organiser = make_organiser()
     db.session.commit()
-    for _ in range(5):
+    for _ in range(MAX_FAILED_LOGINS):
         assert _login(client, organiser.email, "wrong password here").status_code == 422
     db.session.expire_all()
     assert db.session.get(Organiser, organiser.id).locked_until > utcnow()

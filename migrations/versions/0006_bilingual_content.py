@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_bilingual_content"
-down_revision = "0004_outbox_calendar_language"
+down_revision = "0005_organiser_sessions"
 branch_labels = None
 depends_on = None
 

@@ -30,6 +30,9 @@ class Organiser(UserMixin, db.Model):
     #: Set after repeated failures; login is refused until then.
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Stamped into each session at sign-in; raised by logout and a password change, which
+    #: ends every session stamped before (a copied cookie stops working).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property

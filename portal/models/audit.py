@@ -27,5 +27,8 @@ class AuditEvent(db.Model):
     #: For updates: {field: [old, new]}.
     changes: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    #: The client's address as the app sees it (behind TRUSTED_PROXIES, the forwarded one);
+    #: empty for commands.
+    client_address: Mapped[str | None] = mapped_column(String(45))
 
     organiser: Mapped[Organiser | None] = relationship()

@@ -97,3 +97,18 @@ def deactivate_account(organiser_id: int):
 @role_required(*ADMINS)
 def activate_account(organiser_id: int):
     return _set_active(organiser_id, True)
+
+
+@bp.post("/accounts/<int:organiser_id>/unlock")
+@role_required(*ADMINS)
+def unlock_account(organiser_id: int):
+    """Lets someone locked out by repeated failed sign-ins (theirs or a stranger's) try again now."""
+    organiser = _organiser_or_404(organiser_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    changes = account_rules.unlock(organiser)
+    if changes:
+        audit.record("unlock", organiser, summary=organiser.name, changes=changes)
+    db.session.commit()
+    flash(_("%(name)s can sign in again.", name=organiser.name), "info")
+    return redirect(url_for("organiser.accounts"))

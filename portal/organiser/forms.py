@@ -116,6 +116,19 @@ class AccountForm(OrganiserForm):
             raise ValidationError(_l("The two passwords differ."))
 
 
+class PasswordChangeForm(OrganiserForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)],
+                                     render_kw={"autocomplete": "current-password"})
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)],
+                             render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("New password again"), validators=[DataRequired(), Length(max=200)],
+                            render_kw={"autocomplete": "new-password"})
+
+    def validate_confirm(self, field):
+        if field.data != self.password.data:
+            raise ValidationError(_l("The two passwords differ."))
+
+
 class RoleForm(OrganiserForm):
     role = SelectField(_l("Role"), choices=choices(ROLE_CHOICES))
 

@@ -6,13 +6,13 @@ Views stay thin: the rules (seats, waiting list, emails) are in
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from portal.extensions import db, limiter
+from portal.extensions import db
 from portal.models import Registration, RegistrationStatus, Sector, Webinar
 from portal.models.types import utcnow
 from portal.registration import bp
@@ -23,16 +23,20 @@ from portal.registration.forms import (
     RegistrationForm,
     SelectChoice,
 )
+from portal.services import limits
 from portal.services import registration as registrations
 
 
-def _rate_limit() -> str:
-    return current_app.config["REGISTRATION_RATE_LIMIT"]
-
-
-def _rate_limited_message() -> str:
-    return _("Too many registrations were sent from your network in a short time. "
-             "Please wait a while and try again; nothing was saved from the refused attempt.")
+def _wait_message(refusal: limits.Refusal) -> str:
+    minutes = refusal.retry_after_minutes
+    if refusal.reason == "email":
+        why = _("Many registrations were sent for this email address in a short time.")
+    elif refusal.reason == "webinar":
+        why = _("This webinar is receiving more registrations than usual right now.")
+    else:
+        why = _("Many registrations were sent from your network in a short time.")
+    when = ngettext("Please try again in %(num)d minute.", "Please try again in %(num)d minutes.", minutes)
+    return " ".join((why, when, _("Nothing was saved; what you typed is still in the form.")))
 
 
 @bp.app_context_processor
@@ -67,7 +71,6 @@ def _build_form(webinar: Webinar, now) -> tuple[RegistrationForm, list[Webinar]]
 
 
 @bp.route("/register/<slug>", methods=["GET", "POST"])
-@limiter.limit(_rate_limit, methods=["POST"], error_message=_rate_limited_message)
 def register(slug: str):
     webinar = _public_webinar_or_404(slug)
     now = utcnow()
@@ -76,9 +79,9 @@ def register(slug: str):
     seats = None if form.is_submitted() else registrations.UNSET
     availability = registrations.registration_state(webinar, now, seats)
 
-    def page(status: int = 200, refusal: str | None = None):
+    def page(status: int = 200, refusal: str | None = None, wait: str | None = None):
         return render_template("registration/register.html", webinar=webinar, form=form, others=others,
-                               availability=availability, refusal=refusal), status
+                               availability=availability, refusal=refusal, wait=wait), status
 
     if not availability.accepting:
         return page(200 if form.is_submitted() is False else 409, availability.reason)
@@ -93,12 +96,19 @@ def register(slug: str):
         return redirect(url_for("registration.sent", slug=webinar.slug))
 
     chosen = [webinar] + [w for w in others if w.slug in (form.also_register.data or [])]
+    # Only a registration that would be stored is limited and counted (see services/limits.py).
+    address, email, webinar_ids = request.remote_addr or "", form.email.data, [w.id for w in chosen]
+    refusal = limits.registration_refusal(address, email, webinar_ids)
+    if refusal is not None:
+        body, status = page(429, wait=_wait_message(refusal))
+        return body, status, {"Retry-After": str(refusal.retry_after)}
     try:
         registrations.register_for(chosen, _details_from(form), now)
     except registrations.RegistrationRefused as refused:
         db.session.rollback()
         return page(409, _("%(title)s: %(reason)s", title=refused.availability.webinar.title, reason=refused.message))
     db.session.commit()
+    limits.count_registration(address, email, webinar_ids)
     # ``slug`` (not ``webinar.slug``): the commit expired the webinar, and reloading it costs a query.
     return redirect(url_for("registration.sent", slug=slug, n=len(chosen)))
 

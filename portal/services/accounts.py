@@ -20,7 +20,10 @@ from portal.models.types import utcnow
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 200
-MAX_FAILED_LOGINS = 5
+#: Failed sign-ins, from all addresses together, that lock an account for LOCK_DURATION.
+#: One address is throttled long before this (LOGIN_ACCOUNT_RATE_LIMIT, services/limits.py),
+#: so locking an account takes several addresses, and an administrator can unlock it.
+MAX_FAILED_LOGINS = 20
 LOCK_DURATION = timedelta(minutes=15)
 HASH_METHOD = "scrypt"
 _COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
@@ -28,6 +31,10 @@ _COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
 
 class AccountError(ValueError):
     """A rule about accounts was broken; the message is meant for the organiser."""
+
+
+class WrongPassword(AccountError):
+    """The current password given to confirm a change is not the account's."""
 
 
 @lru_cache(maxsize=1)
@@ -200,3 +207,29 @@ def ensure_demo_organiser(email: str, password_file: str) -> str | None:
     password_file.write_text(password + "\n", encoding="utf-8")
     password_file.chmod(0o600)
     return password
+
+
+def change_own_password(organiser: Organiser, current_password: str, new_password: str) -> None:
+    """Set a new password after checking the current one; the same rules as a new account.
+
+    Ending the other sessions is the caller's next step (``organiser_sessions.end_others``).
+    """
+    if not check_password_hash(organiser.password_hash, current_password or ""):
+        raise WrongPassword(str(_l("This is not your current password.")))
+    if new_password == current_password:
+        raise AccountError(str(_l("Choose a password different from the current one.")))
+    set_password(organiser, new_password)
+
+
+def is_locked(organiser: Organiser) -> bool:
+    return organiser.locked_until is not None and organiser.locked_until > utcnow()
+
+
+def unlock(organiser: Organiser) -> dict:
+    """Lift a lock after repeated failed sign-ins (an administrator's decision). Returns the changes."""
+    if not is_locked(organiser) and not organiser.failed_logins:
+        return {}
+    changes = {"locked_until": (organiser.locked_until, None)}
+    organiser.locked_until = None
+    organiser.failed_logins = 0
+    return changes

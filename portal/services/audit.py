@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from flask import has_request_context, request
 from flask_login import current_user
 
 from portal.extensions import db
@@ -40,6 +41,13 @@ def _current_organiser() -> Organiser | None:
     return None
 
 
+def _client_address() -> str | None:
+    """The address the request came from; behind TRUSTED_PROXIES the forwarded client's."""
+    if not has_request_context():
+        return None
+    return (request.remote_addr or "")[:45] or None
+
+
 def record(action: str, target: Any, *, summary: str = "", changes: dict | None = None,
            organiser: Organiser | None = None) -> AuditEvent:
     """Add an audit event for ``action`` on ``target`` to the session (no commit).
@@ -56,6 +64,7 @@ def record(action: str, target: Any, *, summary: str = "", changes: dict | None 
         summary=summary,
         changes=_jsonable_changes(changes) if changes else None,
         organiser_id=who.id if who is not None else None,
+        client_address=_client_address(),
     )
     db.session.add(event)
     return event

@@ -90,4 +90,8 @@ class FolderTransport:
 
 
 def open_transport() -> SmtpTransport | FolderTransport:
-    return SmtpTransport() if current_app.config.get("MAIL_SERVER") else FolderTransport()
+    """SMTP when MAIL_SERVER is set, unless MAIL_BACKEND=file asks for files on purpose."""
+    config = current_app.config
+    if config.get("MAIL_BACKEND") == "file" or not config.get("MAIL_SERVER"):
+        return FolderTransport()
+    return SmtpTransport()
