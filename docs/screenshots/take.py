@@ -111,9 +111,10 @@ def past_webinar_with_feedback(series: Series) -> Webinar:
                    language="en", highlights="Participants asked how to report exploitation material.")
     db.session.add(past)
     speakers = [list(first.presentations[n].presenters) for n in range(2)]
-    talks = [Presentation(position=n, title=title, presenters=speakers[n])
-             for n, title in enumerate(("How reports reach the police", "Supporting young people who report"))]
-    past.presentations.extend(talks)
+    with db.session.no_autoflush:
+        talks = [Presentation(webinar=past, position=n, title=title, presenters=speakers[n])
+                 for n, title in enumerate(("How reports reach the police", "Supporting young people who report"))]
+        db.session.add_all(talks)
     db.session.flush()
     useful = ["The walkthrough of a report from start to finish.", "Concrete examples from schools.",
               "Knowing who to call.", ""]
