@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from flask import Flask
+from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import ConfigurationError, DefaultConfig, TestingConfig, settings_for
@@ -62,6 +62,23 @@ def _trust_proxies(app: Flask) -> None:
     hops = app.config.get("TRUSTED_PROXIES") or 0
     if hops > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    else:
+        app.before_request(_warn_once_about_an_untrusted_proxy(app))
+
+
+def _warn_once_about_an_untrusted_proxy(app: Flask):
+    """A proxy in front while TRUSTED_PROXIES=0 makes every visitor one address (the proxy's):
+    the first forwarded request says so in the log, once per process."""
+    warned = False
+
+    def check() -> None:
+        nonlocal warned
+        if not warned and request.headers.get("X-Forwarded-For"):
+            warned = True
+            app.logger.warning("requests carry X-Forwarded-For but TRUSTED_PROXIES=0: every client is "
+                               "counted under the proxy's address; set TRUSTED_PROXIES to the number of proxies")
+
+    return check
 
 
 def _wait_for_sqlite_lock(app: Flask) -> None:

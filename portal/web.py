@@ -40,11 +40,9 @@ from portal.i18n import (
     supported_languages,
     unprefixed_root,
 )
+from portal.models.types import LARGEST_ID
 
 ONE_YEAR = 365 * 24 * 3600
-#: Ids are 32-bit signed integers on PostgreSQL (SQLite's reach further, but the same rule
-#: keeps the two databases answering alike).
-LARGEST_ID = 2**31 - 1
 PERMISSIONS_POLICY = ("accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
                       "microphone=(), payment=(), usb=()")
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -54,6 +52,7 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 
 class IdConverter(IntegerConverter):
     """``<int:…>`` in every route: digits only and at most LARGEST_ID, so a negative, huge or
     malformed id is a 404 before it reaches the database (where it would be an error).
+    SQLite's ids reach further, but the same bound keeps the two databases answering alike.
     ASCII digits only: werkzeug's ``\\d`` also matches other scripts' digits ("０１" read as 1)."""
 
     regex = r"[0-9]+"

@@ -393,3 +393,17 @@ def test_audit_page_shows_the_client_address(app, client):
     sign_in(client, admin)
     page = client.get("/organiser/audit").get_data(as_text=True)
     assert "127.0.0.1" in page  # the test client's address, recorded with the sign-in
+
+
+def test_a_forwarded_request_without_trusted_proxies_is_pointed_out_once(limited_app, caplog):
+    client = limited_app().test_client()
+    with caplog.at_level(logging.WARNING):
+        client.get("/healthz")
+        for _ in range(3):
+            client.get("/healthz", headers={"X-Forwarded-For": "192.0.2.1"})
+    warnings = [r for r in caplog.records if "TRUSTED_PROXIES=0" in r.getMessage()]
+    assert len(warnings) == 1 and "192.0.2.1" not in warnings[0].getMessage()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        limited_app(TRUSTED_PROXIES=1).test_client().get("/healthz", headers={"X-Forwarded-For": "192.0.2.1"})
+    assert not [r for r in caplog.records if "TRUSTED_PROXIES" in r.getMessage()]

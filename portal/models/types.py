@@ -8,6 +8,9 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
 
+#: Primary keys are 32-bit signed integers on PostgreSQL; ids past this are never looked up.
+LARGEST_ID = 2**31 - 1
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

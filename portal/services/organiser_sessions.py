@@ -20,14 +20,13 @@ from flask import current_app, session
 
 from portal.extensions import db
 from portal.models import Organiser
-from portal.models.types import utcnow
+from portal.models.types import LARGEST_ID, utcnow
 
 VERSION_KEY = "organiser_session_version"
 SIGNED_IN_KEY = "organiser_signed_in_at"
 SEEN_KEY = "organiser_seen_at"
 #: The last-seen time is written back at most this often, so most pages send no new cookie.
 SEEN_PRECISION_SECONDS = 60
-_LARGEST_ID = 2**31 - 1
 
 
 def _now() -> float:
@@ -53,7 +52,7 @@ def _expired(now: float) -> bool:
 
 def signed_in_organiser(organiser_id: str) -> Organiser | None:
     """Flask-Login's user loader: the organiser, or None when the session has ended."""
-    if not organiser_id.isdigit() or int(organiser_id) > _LARGEST_ID:
+    if not organiser_id.isdigit() or int(organiser_id) > LARGEST_ID:
         return None
     now = _now()
     if VERSION_KEY not in session or _expired(now):
