@@ -48,7 +48,7 @@ bench: install
 	$(BIN)/python bench/registration_throughput.py
 
 # README.md is assembled from one part per area; edit the parts, then run this.
-README_PARTS := 00-intro 10-configuration 20-commands demo public api registration audiences organiser \
+README_PARTS := 00-intro 10-configuration 20-commands demo design public api registration audiences organiser \
 	attendance feedback certificates translations 80-development browser-tests 90-deployment
 readme:
 	for part in $(README_PARTS); do cat docs/readme/$$part.md; echo; done > README.md

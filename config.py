@@ -176,7 +176,19 @@ def settings_for(environ: os._Environ | dict, instance_path: str) -> dict:
         # whether Gmail addresses are compared without dots and +tags.
         "ATTENDANCE_MAX_UPLOAD_BYTES": _int(env("ATTENDANCE_MAX_UPLOAD_MB"), 20) * 1024 * 1024,
         "ATTENDANCE_GMAIL_CANONICAL": _flag(env("ATTENDANCE_GMAIL_CANONICAL")),
+        **_identity_settings(env),
     }
+
+
+def _identity_settings(env) -> dict:
+    """Defaults for the site identity until an administrator saves the "Site identity" page."""
+    names = ["PORTAL_ORG_NAME_EN", "PORTAL_ORG_NAME_FR", "PORTAL_ACCENT_COLOUR", "PORTAL_LOGO_FILE",
+             "PORTAL_LOGO_ALT_EN", "PORTAL_LOGO_ALT_FR"] + [
+        f"PORTAL_{kind}_URL_{lang}" for kind in ("PRIVACY", "ACCESSIBILITY", "CONTACT", "TERMS")
+        for lang in ("EN", "FR")]
+    settings = {name: (env(name) or "").strip() for name in names}
+    settings["SITE_IDENTITY_CACHE_SECONDS"] = _int(env("SITE_IDENTITY_CACHE_SECONDS"), 30)
+    return settings
 
 
 class TestingConfig:

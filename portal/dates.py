@@ -57,5 +57,24 @@ def full_datetime(moment: datetime, zone: ZoneInfo) -> str:
     return format_datetime(moment, pattern, tzinfo=zone, locale=locale)
 
 
+#: Dates in tables and lists, the way people write them: "2 Dec 2026, 09:43" / "2 déc. 2026, 09 h 43".
+COMPACT_PATTERNS = {"en": "d MMM y, HH:mm", "fr": "d MMM y, HH 'h' mm"}
+
+
+def compact(moment: datetime | None, zone: ZoneInfo, with_zone: bool = False) -> str:
+    """A moment in the series' zone, short enough for a table cell; "" for none. ``with_zone``
+    adds the zone's abbreviation ("EST") where series in several zones share a table."""
+    if moment is None:
+        return ""
+    locale = _locale()
+    pattern = COMPACT_PATTERNS.get(locale.language, COMPACT_PATTERNS["en"]) + (" z" if with_zone else "")
+    return format_datetime(moment, pattern, tzinfo=zone, locale=locale)
+
+
+def day_label(day) -> str:
+    """A calendar day in a table: "2 Dec 2026" / "2 déc. 2026"."""
+    return format_date(day, "d MMM y", locale=_locale())
+
+
 def iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")

@@ -21,8 +21,9 @@ PREFIX_LANGUAGE = "portal.language"
 BASE_SCRIPT_NAME = "portal.base_script_name"
 
 #: Paths (after the prefix) and endpoints with one address for every language.
-SHARED_PATHS = ("/static/", "/api/", "/language/", "/healthz", "/readyz", "/metrics")
-SHARED_ENDPOINTS = ("static", "choose_language", "healthz", "readyz", "metrics")
+SHARED_PATHS = ("/static/", "/api/", "/language/", "/healthz", "/readyz", "/metrics", "/site/")
+SHARED_ENDPOINTS = ("static", "choose_language", "healthz", "readyz", "metrics",
+                    "public.identity_stylesheet", "public.logo")  # the site identity's CSS and logo
 
 
 def supported_languages() -> tuple[str, ...]:

@@ -169,6 +169,7 @@ RECORD_KIND_LABELS = {
     "panel_question": lazy_pgettext("record kind", "Question for the presenters"),
     "certificate": lazy_pgettext("record kind", "Certificate"),
     "material": lazy_pgettext("record kind", "Material"),
+    "site_identity": lazy_pgettext("record kind", "Site identity"),
 }
 
 #: Enums name their own map, so ``label`` needs no second argument for them. Keyed

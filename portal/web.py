@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import flask_babel
@@ -133,6 +135,17 @@ def _error_page(error: HTTPException, template: str = "errors/error.html"):
     return response
 
 
+def release_date(app: Flask) -> str:
+    """The "Date modified" of pages without a date of their own: when this version of the
+    templates was installed (the newest template file), as GC pages write it (2026-12-02)."""
+    if "PORTAL_RELEASE_DATE" not in app.config:
+        newest = max((os.path.getmtime(os.path.join(folder, name))
+                      for folder, _dirs, names in os.walk(app.template_folder) for name in names),
+                     default=0)
+        app.config["PORTAL_RELEASE_DATE"] = datetime.fromtimestamp(newest, UTC).date().isoformat()
+    return app.config["PORTAL_RELEASE_DATE"]
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -223,6 +236,7 @@ def init_app(app: Flask) -> None:
     # language. Imported here: labels reuses the registration form's words, and that package
     # imports this module.
     from portal import labels
+    from portal.services import site_identity
 
     app.add_template_filter(labels.label, "label")
 
@@ -239,4 +253,6 @@ def init_app(app: Flask) -> None:
             "page_url_in": page_url_in,
             "alternates_wanted": has_request_context() and is_page(request.url_rule),
             "dates": dates,
+            "identity": site_identity.current(),
+            "date_modified": release_date(app),
         }

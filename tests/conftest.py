@@ -165,7 +165,15 @@ class QueryCounter:
 
 @pytest.fixture
 def count_queries(app):
-    """``with count_queries() as counter: ...`` then ``counter.count``."""
+    """``with count_queries() as counter: ...`` then ``counter.count``.
+
+    The site identity every page shows is read once per process and kept for a while
+    (portal/services/site_identity.py): it is read here first so that no count depends on
+    whether a page happened to be the first.
+    """
+    from portal.services import site_identity
+
+    site_identity.current()
 
     @contextmanager
     def counting():

@@ -100,11 +100,14 @@ ORGANISER_PAGES = {
     "after-webinar": "/organiser/webinars/{past_webinar_id}/after",
     "series-certificates": "/organiser/series/{past_series_id}/certificates",
     "followup-preview": "/organiser/webinars/{past_webinar_id}/followup/{followup_version}/{followup_language}",
+    "site-identity": "/organiser/site-identity",
+    "add-registration": "/organiser/webinars/{webinar_id}/registrations/new",
 }
 
 #: Routes that are not HTML pages (files, JSON, redirects) or only answer POST.
 NOT_PAGES = re.compile(
     r"\.(ics|csv|json|pdf|zip)$|/materials/<int:material_id>$|^/api/|^/(healthz|readyz|metrics)$|^/static/|^/language/|^/organiser/logout$|^/organiser/signups$"
+    r"|^/site/"
 )
 
 
@@ -339,12 +342,13 @@ def test_public_page_passes_axe_and_fits_320px(name, site, live_app, axe_page):
 
 
 @pytest.mark.parametrize("name", list(ORGANISER_PAGES))
-def test_organiser_page_passes_axe(name, site, live_app, organiser_page):
+def test_organiser_page_passes_axe_and_fits_320px(name, site, live_app, organiser_page):
     path = site.path(ORGANISER_PAGES[name])
     if _route_missing(live_app, path):
         pytest.skip(f"route for {ORGANISER_PAGES[name]} does not exist yet")
     _visit(organiser_page, site, path)
     _assert_accessible(organiser_page, f"organiser {name} ({path})")
+    _assert_fits_320px(organiser_page, f"organiser {name} ({path})")
 
 
 @pytest.mark.parametrize("name", list(PUBLIC_PAGES))
@@ -360,13 +364,14 @@ def test_public_page_passes_axe_at_its_french_address(name, site, live_app, axe_
 
 
 @pytest.mark.parametrize("name", list(ORGANISER_PAGES))
-def test_organiser_page_passes_axe_at_its_french_address(name, site, live_app, organiser_page):
+def test_organiser_page_passes_axe_and_fits_320px_at_its_french_address(name, site, live_app, organiser_page):
     path = site.path(ORGANISER_PAGES[name])
     if _route_missing(live_app, path):
         pytest.skip(f"route for {ORGANISER_PAGES[name]} does not exist yet")
     _visit(organiser_page, site, "/fr" + path)
     assert organiser_page.evaluate("document.documentElement.lang") == "fr"
     _assert_accessible(organiser_page, f"organiser {name} in French (/fr{path})")
+    _assert_fits_320px(organiser_page, f"organiser {name} in French (/fr{path})")
 
 
 def test_the_language_switch_leads_to_the_french_page_and_passes_axe(site, axe_page):

@@ -230,7 +230,7 @@ def test_webinar_status_reads_as_a_french_word(app, client, editor):
     # The series badge says "Publiée": the same English word, another context.
     assert '<span class="badge">Publiée</span>' in page_in(client, "fr", "/organiser/programme")
     assert '<span class="badge">Publié</span>' in page_in(client, "fr", f"/organiser/webinars/{live.id}")
-    assert "<td>Brouillon</td>" in page_in(client, "fr", "/organiser/")
+    assert '<span class="badge">Brouillon</span>' in page_in(client, "fr", "/organiser/")  # beside the title
     assert '<span class="badge">Published</span>' in page_in(client, "en", f"/organiser/webinars/{live.id}")
 
 

@@ -82,9 +82,10 @@ def test_signup_charts_and_tables_on_the_overview(app, client, editor):
     make_registration(webinar, created_at=start + timedelta(days=2), sector=Sector.PARENT, region="ON")
     page = get(client, f"/organiser/?webinar={webinar.id}").get_data(as_text=True)
     # One page: the counts table and the charts together.
-    assert "Confirmed / capacity" in page and 'id="signups"' in page
+    assert '<th scope="col" class="number">Confirmed</th>' in page and 'id="signups"' in page
     assert "<svg" in page and "<polyline" in page and page.count('<rect class="bar"') >= 3 + 2 + 2
-    day0, day1, day2 = ((start + timedelta(days=d)).date().isoformat() for d in range(3))
+    # Days as people write them ("2 Dec 2026"), not ISO.
+    day0, day1, day2 = ((start + timedelta(days=d)).strftime("%-d %b %Y") for d in range(3))
     # The data table beside the chart: the empty day in between is shown with 0.
     for day, count, total in ((day0, 2, 2), (day1, 0, 2), (day2, 1, 3)):
         assert f'<th scope="row">{day}</th><td class="number">{count}</td><td class="number">{total}</td>' in page
@@ -146,7 +147,9 @@ def test_organiser_pages_show_times_without_seconds(app, client, editor):
     webinar = make_webinar(title="Timed webinar", starts_at=datetime(2030, 12, 6, 18, tzinfo=UTC))
     for path in ("/organiser/", "/organiser/programme", f"/organiser/webinars/{webinar.id}"):
         page = get(client, path).get_data(as_text=True)
-        assert "December 6, 2030, 1:00\u202fPM EST" in page, path  # CLDR: narrow no-break space
+        # The dashboard's table writes it short ("6 Dec 2030, 13:00 EST"), the other pages in full.
+        expected = "6 Dec 2030, 13:00 EST" if path == "/organiser/" else "December 6, 2030, 1:00\u202fPM EST"
+        assert expected in page, path  # CLDR: narrow no-break space
         assert not re.search(r"\b\d{1,2}:\d\d:\d\d\b", page), (path, re.findall(r".{40}\d:\d\d:\d\d.{10}", page))
     with force_locale("fr"):
         assert dates.full_datetime(webinar.starts_at, webinar.series.zone) == "6 décembre 2030, 13 h 00 HNE"
@@ -179,9 +182,11 @@ def test_search_filter_sort_and_page(app, client, editor):
 
 
 def _cells(page, name):
-    """The data cells of the row headed by ``name``: email, organisation, sector, region, status, …"""
-    row = page[page.index(f'<th scope="row">{name}</th>'):]
-    return re.findall(r"<td>(.*?)</td>", row[: row.index("</tr>")])
+    """The data cells of the row headed by ``name``: organisation, sector, region, status, …
+    (the region is the sector cell's second line, counted as a cell of its own)."""
+    row = page[page.index(f'<th scope="row" class="name-col">{name}<'):]
+    row = row[: row.index("</tr>")].replace('<span class="cell-second">', "</td><td>").replace("</span></t", "</t")
+    return re.findall(r"<td[^>]*>(.*?)</td>", row)
 
 
 def test_statuses_sectors_and_regions_read_as_words_in_french(app, client, editor):
@@ -191,8 +196,8 @@ def test_statuses_sectors_and_regions_read_as_words_in_french(app, client, edito
                                    region="outside")
     path = f"/organiser/webinars/{webinar.id}/registrations"
     page = page_in(client, "fr", path)
-    assert _cells(page, "Seated Person")[2:5] == ["Éducation", "Québec", "Confirmée"]
-    assert _cells(page, "Waiting Person")[2:5] == ["", "À l’extérieur du Canada", "Liste d’attente"]
+    assert _cells(page, "Seated Person")[1:4] == ["Éducation", "Québec", "Confirmée"]
+    assert _cells(page, "Waiting Person")[1:4] == ["", "À l’extérieur du Canada", "Liste d’attente"]
     for raw in ("confirmed", "waitlisted", "education", "QC", "outside"):
         assert f">{raw}<" not in page, raw
     # The filter shows words but still sends the stored code, so links work in either language.
@@ -209,7 +214,7 @@ def test_statuses_sectors_and_regions_read_as_words_in_french(app, client, edito
     assert "Seated Person (Confirmée)" in text and "Waiting Person (Liste d’attente)" in text
 
     english = page_in(client, "en", path)
-    assert _cells(english, "Waiting Person")[3:5] == ["Outside Canada", "Waiting list"]
+    assert _cells(english, "Waiting Person")[2:4] == ["Outside Canada", "Waiting list"]
 
 
 def test_bulk_actions_ask_once_for_confirmation(app, client, editor):
@@ -225,14 +230,38 @@ def test_bulk_actions_ask_once_for_confirmation(app, client, editor):
     assert fresh(a).attended and fresh(b).attended
     assert db.session.scalar(db.select(db.func.count()).select_from(AuditEvent)
                              .where(AuditEvent.action == "attendance")) == 2
-    # Move up is refused while full; cancelling a confirmed seat promotes the waiting person.
-    post(client, path, action="move_up", ids=[str(waiting.id)], confirmed="yes")
+    # Move up is refused while full, saying why; cancelling a confirmed seat promotes the waiting person.
+    refused = post(client, path, action="move_up", ids=[str(waiting.id)], confirmed="yes")
     assert fresh(waiting).status == RegistrationStatus.WAITLISTED
+    text = client.get(refused.headers["Location"]).get_data(as_text=True)
+    assert "0 registrations updated." in text
+    assert "1 left as it was: the webinar is full: free a seat" in text
     post(client, path, action="cancel", ids=[str(a.id)], confirmed="yes")
     assert fresh(a).status == RegistrationStatus.CANCELLED
     assert fresh(waiting).status == RegistrationStatus.CONFIRMED
     kinds = db.session.scalars(db.select(OutboxMessage.kind).order_by(OutboxMessage.id)).all()
     assert kinds == ["cancelled", "promoted"]
+
+
+def test_attendance_waits_for_the_webinar_and_says_why(app, client, editor):
+    webinar = make_webinar(starts_at=now() + timedelta(days=60))
+    person, = _people(webinar, 1)
+    bulk = post(client, f"/organiser/webinars/{webinar.id}/registrations/bulk", action="attended",
+                ids=[str(person.id)], confirmed="yes")
+    assert not fresh(person).attended
+    text = client.get(bulk.headers["Location"]).get_data(as_text=True)
+    assert "1 left as it was: Attendance can be marked from" in text and "has not started yet" in text
+    checkin = post(client, f"/organiser/webinars/{webinar.id}/checkin/{person.id}", present="yes")
+    assert not fresh(person).attended
+    assert "has not started yet" in client.get(checkin.headers["Location"]).get_data(as_text=True)
+    # Already marked, cancelled: each refusal names its reason too.
+    webinar.starts_at = now() - timedelta(minutes=5)
+    person.attended = True
+    gone, = _people(webinar, 1, status=RegistrationStatus.CANCELLED)
+    bulk = post(client, f"/organiser/webinars/{webinar.id}/registrations/bulk", action="attended",
+                ids=[str(person.id), str(gone.id)], confirmed="yes")
+    text = client.get(bulk.headers["Location"]).get_data(as_text=True)
+    assert "already marked as attended" in text and "the registration is cancelled" in text
 
 
 def test_bulk_move_up_when_a_seat_is_free(app, client, editor):

@@ -139,7 +139,7 @@ def test_webinar_detail(client, programme):
     assert "Friday, December 2, 2022, 1:00 PM–2:30 PM Eastern Standard Time" in text
     match = re.search(r'<time datetime="2022-12-02T18:00:00Z" data-local="([^"]+)"', html)
     assert match, "a <time> element the script can read"
-    assert re.search(rf'<p id="{match.group(1)}"[^>]*data-prefix="Your time:"[^>]*hidden', html)
+    assert re.search(rf'<p id="{match.group(1)}"[^>]*data-prefix="In your time zone:"[^>]*hidden', html)
     # Presentations in order, each with presenters and their roles.
     assert text.index("AI for Safer Children's Global Hub") < text.index("Trajectories and Offending Patterns")
     assert "Maria Eira Information and Technology Officer, UNICRI" in text

@@ -36,6 +36,7 @@ from portal.models.registrations import (
     RegistrationStatus,
     Sector,
 )
+from portal.models.site import SiteIdentity
 
 __all__ = [
     "AttendanceImport", "AttendanceSource", "ReportFormat", "UnmatchedAttendee", "UnmatchedResolution",
@@ -43,6 +44,6 @@ __all__ = [
     "Certificate", "CertificateKind", "Material", "MaterialKind",
     "Organisation", "Organiser", "OutboxMessage", "OutboxStatus", "Presentation",
     "PresentationRating", "Presenter", "PresenterRole", "Registration",
-    "RegistrationStatus", "Role", "Sector", "Series", "ThemePoint", "Webinar",
+    "RegistrationStatus", "Role", "Sector", "Series", "SiteIdentity", "ThemePoint", "Webinar",
     "WebinarAudience", "WebinarLanguage", "WebinarMessage", "WebinarStatus",
 ]

@@ -15,6 +15,7 @@ from portal.organiser import (  # noqa: E402,F401  (routes attach themselves to 
     auth_views,
     dashboard_views,
     feedback_views,
+    identity_views,
     invitation_views,
     panel_views,
     programme_views,

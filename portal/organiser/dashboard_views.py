@@ -11,14 +11,17 @@ from dataclasses import dataclass
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from portal import dates
 from portal.labels import label
 from portal.models.types import utcnow
 from portal.organiser import bp
 from portal.organiser.access import READERS, role_required
-from portal.services import attendance
+from portal.services import accessibility_needs, attendance
 from portal.services import signups as figures
 
-CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 640, 220, 32
+#: Drawn at this size (the SVG never shrinks below it: its box scrolls on a phone instead), so
+#: the 14-unit labels are 14 px.
+CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 720, 260, 40
 
 
 @bp.app_context_processor
@@ -39,6 +42,8 @@ def dashboard():
     return render_template(
         "organiser/dashboard.html",
         upcoming=list(reversed(upcoming)),
+        needs=figures.needs_by_webinar([row.webinar.id for row in upcoming]),
+        need_labels=accessibility_needs.KIND_LABELS,
         past=past,
         webinars=[(row.webinar.id, row.webinar.title) for row in rows],
         webinar_id=webinar_id,
@@ -94,9 +99,9 @@ def daily_chart(days: list) -> DailyChart | None:
         height = inner_h * count / peak
         x = CHART_PAD + index * step
         bars.append(Bar(round(x + step * 0.1, 2), round(CHART_PAD + inner_h - height, 2),
-                        round(max(step * 0.8, 0.5), 2), round(height, 2), day.isoformat(), count))
+                        round(max(step * 0.8, 0.5), 2), round(height, 2), dates.day_label(day), count))
         points.append(f"{round(x + step / 2, 2)},{round(CHART_PAD + inner_h - inner_h * running / total, 2)}")
-    return DailyChart(bars, " ".join(points), peak, days[-1][2], days[0][0].isoformat(), days[-1][0].isoformat())
+    return DailyChart(bars, " ".join(points), peak, days[-1][2], dates.day_label(days[0][0]), dates.day_label(days[-1][0]))
 
 
 def share_bars(rows: list[tuple[object, int]], kind: str | None = None) -> list[tuple[str, int, float]]:

@@ -19,7 +19,7 @@ from portal.services import feedback as results
 from portal.services.feedback import TEXT_QUESTIONS, CommentFilters
 
 #: Geometry of the horizontal rating bar charts (SVG user units).
-CHART = {"width": 360, "row": 26, "label": 70, "value_gap": 6}
+CHART = {"width": 480, "row": 30, "label": 80, "value_gap": 8}
 
 
 def _webinar_or_404(webinar_id: int) -> Webinar:

@@ -228,6 +228,8 @@ class WebinarForm(EitherLanguage, OrganiserForm):
                                 validators=[Optional(), URL(require_tld=False), Length(max=500)])
     highlights = english(TextAreaField, _l("Discussion highlights (English)"), 50000)
     highlights_fr = french(TextAreaField, _l("Discussion highlights (French)"), 50000)
+    #: Shown only when an edit needs it (a start in the past, a capacity under the seats taken).
+    confirm_changes = BooleanField(_l("Yes, save these changes anyway"))
 
 
 class CancelWebinarForm(EitherLanguage, OrganiserForm):
@@ -380,3 +382,61 @@ class QuestionForm(OrganiserForm):
     choices = TextAreaField(_l("Choices, one per line: English | French"), validators=[Optional(), Length(max=20000)],
                             render_kw={"rows": 5})
     condition = SelectField(_l("Ask this question"), choices=[], validate_choice=True, default="")
+
+
+class SiteIdentityForm(OrganiserForm):
+    """The organisation's name, logo, colour and footer links (admins only)."""
+
+    name_en = StringField(_l("Organisation name in English"), validators=[DataRequired(), Length(max=200)])
+    name_fr = StringField(_l("Organisation name in French"), validators=[DataRequired(), Length(max=200)])
+    logo = FileField(_l("Logo (PNG or SVG, at most 200 KB)"))
+    remove_logo = BooleanField(_l("Remove the current logo"))
+    logo_alt_en = StringField(_l("Text alternative of the logo, in English"), validators=[Length(max=200)])
+    logo_alt_fr = StringField(_l("Text alternative of the logo, in French"), validators=[Length(max=200)])
+    accent = StringField(_l("Accent colour"), validators=[Optional(), Length(max=7)])
+    privacy_url_en = StringField(_l("Privacy page (English)"), validators=[Length(max=500)])
+    privacy_url_fr = StringField(_l("Privacy page (French)"), validators=[Length(max=500)])
+    accessibility_url_en = StringField(_l("Accessibility page (English)"), validators=[Length(max=500)])
+    accessibility_url_fr = StringField(_l("Accessibility page (French)"), validators=[Length(max=500)])
+    contact_url_en = StringField(_l("Contact page (English)"), validators=[Length(max=500)])
+    contact_url_fr = StringField(_l("Contact page (French)"), validators=[Length(max=500)])
+    terms_url_en = StringField(_l("Terms and conditions (English)"), validators=[Length(max=500)])
+    terms_url_fr = StringField(_l("Terms and conditions (French)"), validators=[Length(max=500)])
+
+    TEXT_FIELDS = ("name_en", "name_fr", "logo_alt_en", "logo_alt_fr", "accent") + tuple(
+        f"{kind}_url_{lang}" for kind in ("privacy", "accessibility", "contact", "terms")
+        for lang in ("en", "fr"))
+
+    def validate_accent(self, field):
+        from portal.services.site_identity import accent_problem
+
+        if field.data and (problem := accent_problem(field.data.strip().lower())):
+            raise ValidationError(problem)
+
+    def validate(self, extra_validators=None):
+        from portal.services.site_identity import url_problem
+
+        valid = super().validate(extra_validators)
+        for name in self.TEXT_FIELDS:
+            if name.endswith(("_en", "_fr")) and "_url_" in name:
+                field = self[name]
+                if problem := url_problem((field.data or "").strip()):
+                    field.errors = [*field.errors, problem]
+                    valid = False
+        return valid
+
+
+def manual_registration_form():
+    """The public registration form minus what only a visitor's form needs (the honeypot, the other
+    webinars), so a registrant added by hand passes the very same checks."""
+    from portal.registration.forms import RegistrationForm
+
+    class ManualRegistrationForm(RegistrationForm):
+        also_register = None
+        website = None
+        consent = BooleanField(
+            _l("The person has read the privacy notice and agrees to their information being used to run "
+               "this webinar."),
+            validators=[DataRequired(_l("Registering someone needs their agreement to the privacy notice."))])
+
+    return ManualRegistrationForm

@@ -432,6 +432,9 @@ def edit_webinar(webinar_id: int):
         values = _webinar_values(form, webinar.series)
         slug = editing.choose_slug(Webinar, form.slug.data or webinar.slug, form.title.data or form.title_fr.data,
                                    webinar.id)
+        risky = editing.risky_webinar_changes(webinar, values["starts_at"], values["capacity"])
+        if risky and not form.confirm_changes.data:
+            return _ask_to_confirm(form, webinar, risky)
         changes, emailed = _apply_webinar_changes(webinar, {"slug": slug, **values})
     except ProgrammeError as error:
         db.session.rollback()
@@ -447,8 +450,19 @@ def edit_webinar(webinar_id: int):
     return redirect(url_for("organiser.webinar", webinar_id=webinar.id))
 
 
-def _render_webinar_form(form: WebinarForm, webinar: Webinar):
-    return render_template("organiser/webinar_form.html", form=form, series=webinar.series, webinar=webinar)
+def _render_webinar_form(form: WebinarForm, webinar: Webinar, confirm_needed: bool = False):
+    return render_template("organiser/webinar_form.html", form=form, series=webinar.series, webinar=webinar,
+                           confirm_needed=confirm_needed)
+
+
+def _ask_to_confirm(form: WebinarForm, webinar: Webinar, risky: list[ProgrammeError]):
+    """Nothing saved yet: the form comes back whole with each reason at its field and a box to
+    tick, so a second submit saves it."""
+    db.session.rollback()
+    for problem in risky:
+        _attach_error(form, problem)
+    form.confirm_changes.errors = [_("Tick this box and save again to keep these changes.")]
+    return _render_webinar_form(form, _webinar_page(webinar.id), confirm_needed=True), 422
 
 
 def _apply_webinar_changes(webinar: Webinar, values: dict) -> tuple[dict, int]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
@@ -27,8 +27,22 @@ from portal.models.types import utcnow
 from portal.organiser import bp
 from portal.organiser.access import EDITORS, READERS, role_required
 from portal.organiser.attendance_words import refusal_message
-from portal.organiser.forms import AUDIENCE_CHOICES, BULK_ACTIONS, BulkForm, MessageForm
-from portal.services import attendance, audit, csv_export, questions, signups
+from portal.organiser.forms import (
+    AUDIENCE_CHOICES,
+    BULK_ACTIONS,
+    BulkForm,
+    MessageForm,
+    manual_registration_form,
+)
+from portal.services import (
+    accessibility_needs,
+    attendance,
+    audit,
+    csv_export,
+    message_text,
+    questions,
+    signups,
+)
 from portal.services import registration as registration_rules
 from portal.services.programme_editing import email_context
 from portal.services.signups import RegistrationFilters
@@ -46,6 +60,8 @@ def _filter_choices():
     return {
         "statuses": [(s.value, label(s)) for s in RegistrationStatus],
         "sectors": [(s.value, label(s)) for s in Sector],
+        "need_labels": accessibility_needs.KIND_LABELS,
+        "need_kinds": accessibility_needs.kinds_in,
         "sorts": [("newest", _("Newest first")), ("oldest", _("Oldest first")), ("name", _("Name")),
                   ("organisation", _("Organisation")), ("status", _("Status"))],
     }
@@ -110,85 +126,105 @@ def bulk_registrations(webinar_id: int):
         label = dict(BULK_ACTIONS)[form.action.data]
         return render_template("organiser/bulk_confirm.html", webinar=webinar, form=form, selected=selected,
                                action_label=label, back=back, kept=_kept_args())
-    done, skipped = _apply_bulk(form, selected)
+    done, reasons = _apply_bulk(form, selected)
     db.session.commit()
-    flash(_("%(done)d registrations updated; %(skipped)d left as they were.", done=done, skipped=skipped), "info")
+    _flash_outcome(done, reasons)
     return redirect(back)
+
+
+def _flash_outcome(done: int, reasons: dict[str, int]) -> None:
+    """How many changed and, for the others, why: a refusal always says its reason."""
+    flash(ngettext("%(num)d registration updated.", "%(num)d registrations updated.", done), "info")
+    for reason, count in reasons.items():
+        flash(ngettext("%(num)d left as it was: %(reason)s", "%(num)d left as they were: %(reason)s",
+                       count, reason=reason), "error")
 
 
 def _kept_args() -> dict:
     """The list's filters travel through the bulk form so the organiser lands back on the same view."""
     source = request.form if request.method == "POST" else request.args
-    return {k: source.get(f"keep_{k}") for k in ("q", "status", "sector", "attended", "answer", "sort", "page")
+    return {k: source.get(f"keep_{k}") for k in ("q", "status", "sector", "attended", "answer", "need", "sort",
+                                                  "page")
             if source.get(f"keep_{k}")}
 
 
-def _apply_bulk(form: BulkForm, selected: list[Registration]) -> tuple[int, int]:
-    """Each registration on its own: those the action does not fit (approving a confirmed one) are skipped."""
-    done = skipped = 0
+def _apply_bulk(form: BulkForm, selected: list[Registration]) -> tuple[int, dict[str, int]]:
+    """(how many changed, {reason: how many left as they were}): each registration on its own."""
+    done, reasons = 0, {}
     for registration in selected:
         if form.action.data == "approve":
-            changed = _approve(registration)
+            reason = _approve(registration)
         elif form.action.data == "decline":
-            changed = _decline(registration, DeclineReason(form.decline_reason.data), form.decline_note.data)
+            reason = _decline(registration, DeclineReason(form.decline_reason.data), form.decline_note.data)
         else:
-            changed = _apply_one(form.action.data, registration)
-        if changed:
+            reason = _apply_one(form.action.data, registration)
+        if reason is None:
             done += 1
         else:
-            skipped += 1
-    return done, skipped
+            reasons[reason] = reasons.get(reason, 0) + 1
+    return done, reasons
 
 
 def _summary(registration: Registration) -> str:
     return f"registration #{registration.id} at {registration.webinar.title}"[:300]
 
 
-def _approve(registration: Registration) -> bool:
+def _approve(registration: Registration) -> str | None:
+    """None when approved, else why not."""
     before = registration.status
     try:
         registration_rules.approve(registration)
-    except (registration_rules.NotAwaitingDecision, registration_rules.RegistrationRefused):
-        return False
+    except registration_rules.NotAwaitingDecision:
+        return _("only registrations awaiting a decision can be approved or declined")
+    except registration_rules.RegistrationRefused as refused:
+        return refused.message
     audit.record("approve", registration, summary=_summary(registration),
                  changes={"status": (before, registration.status)})
-    return True
+    return None
 
 
-def _decline(registration: Registration, reason: DeclineReason, note: str | None) -> bool:
+def _decline(registration: Registration, reason: DeclineReason, note: str | None) -> str | None:
+    """None when declined, else why not."""
     try:
         registration_rules.decline(registration, reason, note)
     except registration_rules.NotAwaitingDecision:
-        return False
+        return _("only registrations awaiting a decision can be approved or declined")
     audit.record("decline", registration, summary=_summary(registration),
                  changes={"status": (RegistrationStatus.PENDING, RegistrationStatus.DECLINED),
                           "reason": (None, reason), "note": (None, registration.decline_note)})
-    return True
+    return None
 
 
-def _apply_one(action: str, registration: Registration) -> bool:
-    summary = f"registration #{registration.id} at {registration.webinar.title}"[:300]
+def _apply_one(action: str, registration: Registration) -> str | None:
+    """Apply ``action``; None when done, else why not (for the organiser)."""
+    summary = _summary(registration)
     if action in ("attended", "not_attended"):
         present = action == "attended"
         before = registration.attended
-        if registration.status == RegistrationStatus.CANCELLED or not attendance.mark_by_hand(registration, present):
-            return False
+        if registration.status == RegistrationStatus.CANCELLED:
+            return _("the registration is cancelled")
+        if not attendance.mark_by_hand(registration, present):
+            return _("already marked as attended") if present else _("already marked as not attended")
         audit.record("attendance", registration, summary=summary, changes={"attended": (before, present)})
-        return True
+        return None
     if action == "move_up":
         try:
             registration_rules.move_up(registration)
-        except (registration_rules.NotWaitlisted, registration_rules.RegistrationRefused):
-            return False
+        except registration_rules.NotWaitlisted:
+            return _("only people on the waiting list can be moved up")
+        except registration_rules.SeatsFull:
+            return _("the webinar is full: free a seat (cancel a registration) or raise the capacity first")
+        except registration_rules.RegistrationRefused as exc:
+            return exc.message
         audit.record("move_up", registration, summary=summary)
-        return True
+        return None
     if action == "cancel":
         if registration.status == RegistrationStatus.CANCELLED:
-            return False
+            return _("already cancelled")
         registration_rules.cancel_registration(registration, by_organiser=current_user._get_current_object())
         audit.record("cancel", registration, summary=summary)
-        return True
-    return False
+        return None
+    return _("unknown action")
 
 
 # ---------------------------------------------------------------- check-in
@@ -345,7 +381,7 @@ def _send_message(webinar: Webinar, form: MessageForm) -> int:
     message = WebinarMessage(
         webinar_id=webinar.id, organiser_id=current_user.id, audience=form.audience.data,
         subject_en=(form.subject.data or "").strip(), subject_fr=(form.subject_fr.data or "").strip() or None,
-        body_en=(form.body.data or "").strip(), body_fr=(form.body_fr.data or "").strip() or None,
+        body_en=message_text.normalised(form.body.data), body_fr=message_text.normalised(form.body_fr.data) or None,
     )
     db.session.add(message)
     db.session.flush()
@@ -357,7 +393,9 @@ def _send_message(webinar: Webinar, form: MessageForm) -> int:
         queue_email(kind="organiser_message", recipient=registration.email,
                     subject=shown(message, "subject", body.lang).text,
                     template="organiser_message",
-                    context=email_context(webinar, registration, body=body.text, body_version=body),
+                    context=email_context(webinar, registration, body=body.text, body_version=body,
+                                          paragraphs=message_text.paragraphs(body.text),
+                                          greet=not message_text.starts_with_greeting(body.text)),
                     language=language, registration=registration,
                     webinar=webinar, dedupe_key=f"message:{message.id}:{registration.id}")
         count += 1
@@ -367,3 +405,45 @@ def _send_message(webinar: Webinar, form: MessageForm) -> int:
     return count
 
 
+
+
+# ---------------------------------------------------------------- adding someone by hand
+
+@bp.route("/webinars/<int:webinar_id>/registrations/new", methods=["GET", "POST"])
+@role_required(*EDITORS)
+def add_registration(webinar_id: int):
+    """Someone who phoned or wrote in: the public form's fields, rules and emails (the same service),
+    so they get the same confirmation or waiting-list email and the same manage link."""
+    from portal.registration.routes import _details_from
+
+    webinar = _webinar_or_404(webinar_id)
+    form = manual_registration_form()()
+    if form.preferred_language.data is None:
+        form.preferred_language.data = "en"
+
+    def page(status: int = 200, refusal: str | None = None):
+        return render_template("organiser/add_registration.html", webinar=webinar, form=form,
+                               refusal=refusal), status
+
+    if not form.validate_on_submit():
+        return page(422 if form.is_submitted() else 200)
+    try:
+        [outcome] = registration_rules.register_for([webinar], _details_from(form))
+    except registration_rules.RegistrationRefused as refused:
+        db.session.rollback()
+        return page(409, refused.message)
+    registration = outcome.registration
+    if outcome.outcome != registration_rules.Outcome.ALREADY_REGISTERED:
+        audit.record("create", registration, summary=f"registration #{registration.id} at {webinar.title}"[:300],
+                     changes={"status": (None, str(outcome.outcome))})
+    db.session.commit()
+    flash(_outcome_message(outcome.outcome), "info")
+    return redirect(url_for("organiser.registrations", webinar_id=webinar_id))
+
+
+def _outcome_message(outcome) -> str:
+    return {
+        "confirmed": _("Registered: they have a seat and were emailed their confirmation."),
+        "waitlisted": _("The webinar is full: they are on the waiting list and were emailed so."),
+    }.get(str(outcome), _("This email was already registered for this webinar: the person was sent "
+                          "their link again, nothing else changed."))

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from portal.public import after_views, routes  # noqa: E402,F401  (routes attach themselves to bp)
+from portal.public import after_views, identity_routes, routes  # noqa: E402,F401  (routes attach themselves to bp)

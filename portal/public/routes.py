@@ -10,6 +10,7 @@ from portal.search import clean_query
 from portal.services import programme as queries
 from portal.services.audience import patterns_of
 from portal.services.calendar import programme_calendar, webinar_calendar
+from portal.services.registration import seats_left_for
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
 
@@ -32,13 +33,16 @@ def _found(thing):
 @bp.get("/")
 def home():
     found = queries.programme()
-    return render_template("public/home.html", programme=found, series=found.current_series)
+    return render_template("public/home.html", programme=found, series=found.current_series,
+                           seats=seats_left_for(found.upcoming), now=utcnow())
 
 
 @bp.get("/webinars/")
 def webinars():
     q = clean_query(request.args.get("q"))
-    return render_template("public/webinars.html", programme=queries.programme(q), q=q)
+    found = queries.programme(q)
+    return render_template("public/webinars.html", programme=found, q=q, seats=seats_left_for(found.upcoming),
+                           now=utcnow())
 
 
 @bp.get("/webinars/<slug>.ics")

@@ -151,6 +151,10 @@ def register(slug: str):
     if not availability.accepting:
         return page(200 if form.is_submitted() is False else 409, availability.reason)
     if not form.validate_on_submit() or not _panel_question_fits(form):
+        if form.is_submitted() and not others and invitation is None:
+            # The page comes back whole: the other webinars are offered again (none was ticked).
+            others = _other_open_webinars(webinar, now)
+            form.also_register.choices = [SelectChoice(w.slug, w.title) for w in others]
         return page(422 if form.is_submitted() else 200)
     if invitation is not None and not invitations.bound_to(invitation, form.email.data):
         form.email.errors.append(_("This invitation is for another email address. Register with the address "

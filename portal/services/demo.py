@@ -157,6 +157,7 @@ def load_demo_series(
     presenters = _load_presenters(organisations, summary.presenters)
     say("Webinars and presentations…")
     webinars = _load_webinars(series, presenters, upcoming, now, summary)
+    _load_site_identity()
     db.session.flush()
 
     if with_registrations:
@@ -164,6 +165,19 @@ def load_demo_series(
         rows = add_demo_registrations(webinars, now=now)
         summary.registrations_added, summary.feedback_added = rows
     return summary
+
+
+def _load_site_identity() -> None:
+    """The portal wears the host's name (and only its name: no logo, flag or wordmark the
+    project has no right to use), unless an administrator has already set an identity."""
+    from portal.services import site_identity
+
+    if site_identity.stored() is None:
+        site_identity.save({"name_en": seed.SERIES.host, "name_fr": DEMO_HOST_FR.get(seed.SERIES.host, "")})
+
+
+#: The host's name in French, as the organisation writes it.
+DEMO_HOST_FR = {"Public Safety Canada": "Sécurité publique Canada"}
 
 
 def _load_organisations(tally: Tally) -> dict[str, Organisation]:

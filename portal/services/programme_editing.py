@@ -13,10 +13,11 @@ from datetime import date, datetime, time
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from portal.dates import full_datetime
 from portal.extensions import db
 from portal.models import (
     KeyTheme,
@@ -33,6 +34,7 @@ from portal.models import (
 )
 from portal.models.bilingual import shown
 from portal.models.events import series_partners
+from portal.models.types import utcnow
 
 SLUG_MAX = 120
 
@@ -211,6 +213,32 @@ def reschedule(webinar: Webinar, new_start: datetime, new_duration: int) -> int:
             dedupe_key=f"changed:{registration.id}:{webinar.schedule_version}", calendar_language=language,
         )
     return len(registrants)
+
+
+def risky_webinar_changes(webinar: Webinar, new_start: datetime, new_capacity: int | None,
+                          now: datetime | None = None) -> list[ProgrammeError]:
+    """Edits that are allowed but probably a slip, each with why, so the organiser confirms them
+    with a second submit: a start moved into the past (registrants would be emailed a time already
+    gone) and a capacity below the seats already confirmed (nobody loses a seat, but the waiting
+    list stops moving until enough people cancel)."""
+    from portal.services.registration import confirmed_count
+
+    found = []
+    if new_start != webinar.starts_at and new_start < (now or utcnow()):
+        found.append(ProgrammeError(
+            _("The new start, %(when)s, is in the past: registrants would be emailed a time that has "
+              "already gone.", when=full_datetime(new_start, webinar.series.zone)), field="start_date"))
+    if new_capacity is not None and new_capacity != webinar.capacity and webinar.id is not None:
+        seated = confirmed_count(webinar)
+        if new_capacity < seated:
+            found.append(ProgrammeError(
+                ngettext("%(num)d person already has a confirmed seat, more than a capacity of %(capacity)d: "
+                         "nobody loses a seat, but nobody is moved up from the waiting list until enough "
+                         "cancel.",
+                         "%(num)d people already have a confirmed seat, more than a capacity of %(capacity)d: "
+                         "nobody loses a seat, but nobody is moved up from the waiting list until enough "
+                         "cancel.", seated, capacity=new_capacity), field="capacity"))
+    return found
 
 
 # ---------------------------------------------------------------- ordering

@@ -7,6 +7,7 @@ so the overview costs the same with ten sign-ups or a hundred thousand.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -24,6 +25,7 @@ from portal.models import (
     Webinar,
 )
 from portal.search import clean_query, query_words
+from portal.services import accessibility_needs
 
 
 @dataclass
@@ -105,6 +107,23 @@ def overview() -> list[WebinarFigures]:
     return [WebinarFigures(w, counts.get(w.id, Counts())) for w in webinars]
 
 
+def needs_by_webinar(webinar_ids: list[int]) -> dict[int, Counter]:
+    """{webinar_id: Counter of need kinds} over registrations holding or awaiting a seat;
+    one query (only rows with something written in the field)."""
+    if not webinar_ids:
+        return {}
+    rows = db.session.execute(
+        db.select(Registration.webinar_id, Registration.accessibility_needs)
+        .where(Registration.webinar_id.in_(webinar_ids),
+               Registration.status.in_([RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED]),
+               Registration.accessibility_needs.is_not(None), Registration.accessibility_needs != "")
+    )
+    found: dict[int, Counter] = {}
+    for webinar_id, text in rows:
+        found.setdefault(webinar_id, Counter()).update(accessibility_needs.kinds_in(text))
+    return found
+
+
 def _scoped(statement, webinar_id: int | None):
     if webinar_id is not None:
         statement = statement.where(Registration.webinar_id == webinar_id)
@@ -177,6 +196,7 @@ class RegistrationFilters:
     attended: str = ""  # "", "yes", "no"
     #: "question id:choice code": registrations that gave that answer to one of the organisers' questions.
     answer: str = ""
+    need: str = ""  # a kind from accessibility_needs.KIND_LABELS
     sort: str = "newest"
     page: int = 1
 
@@ -186,6 +206,7 @@ class RegistrationFilters:
         sector = args.get("sector", "")
         attended = args.get("attended", "")
         answer = args.get("answer", "")
+        need = args.get("need", "")
         sort = args.get("sort", "newest")
         try:
             page = max(1, min(int(args.get("page", 1)), 100_000))
@@ -197,13 +218,14 @@ class RegistrationFilters:
             sector=sector if sector in {s.value for s in Sector} else "",
             attended=attended if attended in {"yes", "no"} else "",
             answer=answer if _ANSWER_FILTER.match(answer) else "",
+            need=need if need in accessibility_needs.KIND_LABELS else "",
             sort=sort if sort in SORTS else "newest",
             page=page,
         )
 
     def as_args(self, **overrides) -> dict:
         values = {"q": self.q, "status": self.status, "sector": self.sector, "attended": self.attended,
-                  "answer": self.answer, "sort": self.sort, "page": self.page, **overrides}
+                  "answer": self.answer, "need": self.need, "sort": self.sort, "page": self.page, **overrides}
         return {k: v for k, v in values.items() if v not in ("", None) and not (k == "page" and v == 1)}
 
 
@@ -241,6 +263,8 @@ def filtered(webinar_id: int, filters: RegistrationFilters):
                 (value == code) | value.like(f"{code}\n%") | value.like(f"%\n{code}") | value.like(f"%\n{code}\n%"),
             ).exists()
         )
+    if filters.need:
+        statement = statement.where(accessibility_needs.sql_condition(filters.need))
     return statement
 
 
