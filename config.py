@@ -102,6 +102,8 @@ def settings_for(environ: os._Environ | dict, instance_path: str) -> dict:
         "REMINDER_HOURS_BEFORE": _int(env("REMINDER_HOURS_BEFORE"), 24),
         "FEEDBACK_WINDOW_DAYS": _int(env("FEEDBACK_WINDOW_DAYS"), 14),
         "REGISTRATION_RATE_LIMIT": env("REGISTRATION_RATE_LIMIT") or "20 per hour",
+        "PAGE_CACHE_ENABLED": _flag(env("PAGE_CACHE_ENABLED"), default=True),
+        "PAGE_CACHE_SECONDS": _int(env("PAGE_CACHE_SECONDS"), 5),
         "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT") or "10 per minute",
     }
 

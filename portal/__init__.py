@@ -33,9 +33,10 @@ def create_app(config: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_commands(app)
 
-    from portal import web
+    from portal import page_cache, web
 
     web.init_app(app)
+    page_cache.init_app(app)
     return app
 
 

@@ -14,10 +14,9 @@ from flask import abort, current_app, jsonify, request
 from portal.api import bp, openapi, serialise
 from portal.models import Presentation, Webinar
 from portal.models.types import utcnow
+from portal.page_cache import public_data
 from portal.services import programme
 
-#: Public data changes rarely; a minute of caching spares the database.
-CACHE_CONTROL = "public, max-age=60"
 WHEN_CHOICES = ("upcoming", "past")
 
 
@@ -49,17 +48,14 @@ def _slug_parameter(name: str) -> str | None:
 
 @bp.after_request
 def public_headers(response):
-    """Public data: any site may read it, and shared caches may keep it briefly."""
+    """Public data: any site may read it (caching headers come from ``public_data``)."""
     if request.method in ("GET", "HEAD"):
         response.headers["Access-Control-Allow-Origin"] = "*"
-        if response.status_code == 200:
-            response.headers["Cache-Control"] = CACHE_CONTROL
-            response.add_etag()
-            response.make_conditional(request)
     return response
 
 
 @bp.get("/webinars")
+@public_data
 def webinars():
     _allow_only("when", "series")
     when = _choice("when", WHEN_CHOICES)
@@ -74,6 +70,7 @@ def webinars():
 
 
 @bp.get("/webinars/<slug>")
+@public_data
 def webinar(slug: str):
     _allow_only()
     found = programme.public_webinar(slug)
@@ -83,6 +80,7 @@ def webinar(slug: str):
 
 
 @bp.get("/presenters")
+@public_data
 def presenters():
     _allow_only()
     people = programme.public_presenters()
@@ -107,6 +105,7 @@ def _public_talks_by_presenter() -> dict[int, list[tuple[Webinar, Presentation]]
 
 
 @bp.get("/openapi.json")
+@public_data
 def openapi_document():
     _allow_only()
     return jsonify(openapi.document(current_app.config["PORTAL_BASE_URL"]))

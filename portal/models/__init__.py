@@ -17,10 +17,11 @@ from portal.models.events import (
 )
 from portal.models.feedback import FeedbackResponse, FeedbackSubmission, PresentationRating
 from portal.models.outbox import OutboxMessage, OutboxStatus, WebinarMessage
+from portal.models.publishing import ContentVersion
 from portal.models.registrations import Registration, RegistrationStatus, Sector
 
 __all__ = [
-    "AuditEvent", "FeedbackResponse", "FeedbackSubmission", "KeyTheme", "Objective",
+    "AuditEvent", "ContentVersion", "FeedbackResponse", "FeedbackSubmission", "KeyTheme", "Objective",
     "Organisation", "Organiser", "OutboxMessage", "OutboxStatus", "Presentation",
     "PresentationRating", "Presenter", "PresenterRole", "Registration",
     "RegistrationStatus", "Role", "Sector", "Series", "ThemePoint", "Webinar",

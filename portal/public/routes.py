@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, abort, render_template
 
 from portal.models.types import utcnow
+from portal.page_cache import public_page
 from portal.public import bp
 from portal.services import programme as queries
 from portal.services.calendar import programme_calendar, webinar_calendar
@@ -16,7 +17,6 @@ def _calendar_response(body: bytes, filename: str) -> Response:
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Type"] = CALENDAR_TYPE
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "public, max-age=300"
     return response
 
 
@@ -27,60 +27,71 @@ def _found(thing):
 
 
 @bp.get("/")
+@public_page
 def home():
     found = queries.programme()
     return render_template("public/home.html", programme=found, series=found.current_series)
 
 
 @bp.get("/webinars/")
+@public_page
 def webinars():
     return render_template("public/webinars.html", programme=queries.programme())
 
 
 @bp.get("/webinars/<slug>.ics")
+@public_page
 def webinar_ics(slug: str):
     webinar = _found(queries.public_webinar(slug))
     return _calendar_response(webinar_calendar(webinar), f"{webinar.slug}.ics")
 
 
 @bp.get("/webinars/<slug>")
+@public_page
 def webinar(slug: str):
     return render_template("public/webinar.html", webinar=_found(queries.public_webinar(slug)), now=utcnow())
 
 
 @bp.get("/presenters/")
+@public_page
 def presenters():
     return render_template("public/presenters.html", presenters=queries.public_presenters())
 
 
 @bp.get("/presenters/<slug>")
+@public_page
 def presenter(slug: str):
     found = _found(queries.public_presenter(slug))
     return render_template("public/presenter.html", presenter=found, talks=queries.public_talks(found))
 
 
 @bp.get("/series/<slug>")
+@public_page
 def series(slug: str):
     found = _found(queries.published_series(slug))
     return render_template("public/series.html", series=found, sessions=queries.public_sessions(found))
 
 
 @bp.get("/series/<slug>/report")
+@public_page
 def series_report(slug: str):
     found = _found(queries.published_series(slug))
     return render_template("public/report.html", series=found, sessions=queries.public_sessions(found))
 
 
 @bp.get("/privacy")
+@public_page
 def privacy():
     return render_template("public/privacy.html")
 
 
 @bp.get("/accessibility")
+@public_page
 def accessibility():
     return render_template("public/accessibility.html")
 
 
 @bp.get("/calendar.ics")
+@public_page
 def calendar():
     return _calendar_response(programme_calendar(queries.public_webinars()), "webinars.ics")
