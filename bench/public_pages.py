@@ -64,7 +64,15 @@ def generate_large_series(env: dict) -> None:
 
     from portal import create_app
     from portal.extensions import db
-    from portal.models import Organisation, Presentation, Presenter, PresenterRole, Series, Webinar, WebinarStatus
+    from portal.models import (
+        Organisation,
+        Presentation,
+        Presenter,
+        PresenterRole,
+        Series,
+        Webinar,
+        WebinarStatus,
+    )
 
     app = create_app()
     with app.app_context():
