@@ -33,10 +33,11 @@ def create_app(config: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_commands(app)
 
-    from portal import page_cache, web
+    from portal import page_cache, static_files, web
 
     web.init_app(app)
     page_cache.init_app(app)
+    static_files.init_app(app)  # outside the page cache: files never reach it
     return app
 
 

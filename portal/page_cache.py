@@ -41,6 +41,10 @@ log = logging.getLogger(__name__)
 STORE_HEADER = "X-Portal-Page-Cache"
 #: How long a browser-facing shared cache may serve a stale copy while it revalidates.
 STALE_WHILE_REVALIDATE = 30
+#: Where the middleware tells the app under which key this request's page would be kept.
+PAGE_KEY = "portal.page_key"
+#: Stands for the visitor's own CSRF token in a shared form page.
+CSRF_PLACEHOLDER = "\x00csrf-token\x00"
 #: After a Redis error, how long to use the per-process cache before trying Redis again.
 REDIS_RETRY_SECONDS = 5.0
 
@@ -216,6 +220,7 @@ class PublicPageCache:
         entry = self.stores.get(key)
         if entry is not None:
             return self._send(entry, environ, start_response)
+        environ[PAGE_KEY] = key  # for shared_form_page
         return self._render_and_keep(environ, start_response, key)
 
     # The language is part of the key, chosen as portal.i18n.select_locale chooses it.
@@ -283,6 +288,37 @@ class PublicPageCache:
         return [body]
 
 
+# --- forms: shared page, personal token -----------------------------------------------------------
+
+
+def may_share_form_page() -> bool:
+    """A first visit (no cookie) to a form with no query string: the page is the same for
+    everyone but for the CSRF token, so it can be kept with the token left out."""
+    return (request.method == "GET" and not request.query_string and PAGE_KEY in request.environ
+            and _is_anonymous_request(_current_app(), request.cookies))
+
+
+def shared_form_page(render: Callable):
+    """The form page from the cache with this visitor's own CSRF token put in, or ``render()``'s
+    response, kept for the next visitor when it is a plain 200 page."""
+    from flask import Response, make_response
+    from flask_wtf.csrf import generate_csrf
+
+    stores: _Stores = _current_app().extensions["page_cache"]
+    key = "form|" + request.environ[PAGE_KEY]
+    entry = stores.get(key)
+    if entry is not None:
+        body, mimetype = entry
+        return Response(body.replace(CSRF_PLACEHOLDER, generate_csrf()), mimetype=mimetype)
+    response = make_response(render())
+    if response.status_code == 200:
+        token = generate_csrf()
+        body = response.get_data(as_text=True)
+        if token in body:
+            stores.set(key, (body.replace(token, CSRF_PLACEHOLDER), response.mimetype))
+    return response
+
+
 class _SessionInterface(SecureCookieSessionInterface):
     """Flask adds ``Vary: Cookie`` whenever the session was looked at (Flask-Login looks on
     every response); public data that is the same for everyone must not say so, or no shared
@@ -302,3 +338,4 @@ def init_app(app: Flask) -> None:
     app.session_interface = _SessionInterface()
     if app.config["PAGE_CACHE_ENABLED"]:
         app.wsgi_app = PublicPageCache(app.wsgi_app, app)
+        app.extensions["page_cache"] = app.wsgi_app.stores

@@ -310,8 +310,9 @@ def test_query_count_does_not_grow_with_the_programme(client, app, count_queries
     small = cost()
     assert client.get("/api/v1/webinars").get_json()["count"] == 3
     add_webinars(series, organisation, 3, 297)
+    large = cost()  # before any other GET: a repeat would come from the page cache
     assert client.get("/api/v1/webinars").get_json()["count"] == 300
-    assert cost() == small
+    assert large == small
 
 
 def test_detail_query_count_does_not_grow_with_presenters(client, app, count_queries):

@@ -53,10 +53,24 @@ def visit(client, path: str, language: str | None = None, **headers):
     return client.get(path, headers=headers)
 
 
-def another_host(app, database_url=None, **settings):
+_other_hosts: list = []
+
+
+def another_host(app, **settings):
     """A second app on the same database: another worker or another host, with its own memory."""
-    return create_app({**_test_settings(database_url or app.config["SQLALCHEMY_DATABASE_URI"],
-                                        app.config["MAIL_FOLDER"]), **settings})
+    other = create_app({**_test_settings(app.config["SQLALCHEMY_DATABASE_URI"], app.config["MAIL_FOLDER"]),
+                        **settings})
+    _other_hosts.append(other)
+    return other
+
+
+@pytest.fixture(autouse=True)
+def _close_other_hosts():
+    yield
+    while _other_hosts:
+        with _other_hosts.pop().app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def as_organiser(app, role="organiser"):
@@ -251,3 +265,33 @@ def test_a_redis_outage_degrades_to_rendering(app, programme, caplog):
             assert response.status_code == 200
             assert "First title" in response.get_data(as_text=True)
     assert "Redis unreachable" in caplog.text
+
+
+def test_the_registration_form_is_shared_but_each_visitor_gets_a_working_token(app, programme):
+    host = another_host(app)
+    visitors = [host.test_client() for _ in range(3)]
+    pages = [v.get(f"/register/{programme.slug}").get_data(as_text=True) for v in visitors]
+    tokens = [csrf_token_from(p) for p in pages]
+    assert len(set(tokens)) == 3
+    assert pages[1].replace(tokens[1], "T") == pages[2].replace(tokens[2], "T")  # the same page otherwise
+    for n, (visitor, token) in enumerate(zip(visitors, tokens, strict=True)):
+        response = visitor.post(f"/register/{programme.slug}", data={
+            "csrf_token": token, "full_name": f"Shared Form {n}", "email": f"shared{n}@example.org",
+            "sector": "other", "region": "ON", "preferred_language": "en", "consent": "y"})
+        assert response.status_code == 302, n
+    # Someone else's token is refused: each token is bound to its visitor's session.
+    stranger = host.test_client()
+    stranger.get(f"/register/{programme.slug}")
+    refused = stranger.post(f"/register/{programme.slug}", data={
+        "csrf_token": tokens[0], "full_name": "Stranger", "email": "stranger@example.org",
+        "sector": "other", "region": "ON", "preferred_language": "en", "consent": "y"})
+    assert refused.status_code == 400
+
+
+def test_the_shared_registration_form_follows_an_edit(app, programme):
+    host = another_host(app)
+    assert "First title" in host.test_client().get(f"/register/{programme.slug}").get_data(as_text=True)
+    db.session.get(Webinar, programme.id).title = "Renamed"
+    db.session.commit()
+    page = host.test_client().get(f"/register/{programme.slug}").get_data(as_text=True)
+    assert "Renamed" in page and "First title" not in page

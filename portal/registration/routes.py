@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from portal import page_cache
 from portal.extensions import db, limiter
 from portal.models import Registration, RegistrationStatus, Sector, Webinar
 from portal.models.types import utcnow
@@ -69,6 +70,12 @@ def _build_form(webinar: Webinar, now) -> tuple[RegistrationForm, list[Webinar]]
 @bp.route("/register/<slug>", methods=["GET", "POST"])
 @limiter.limit(_rate_limit, methods=["POST"], error_message=_rate_limited_message)
 def register(slug: str):
+    if page_cache.may_share_form_page():
+        return page_cache.shared_form_page(lambda: _registration_page(slug))
+    return _registration_page(slug)
+
+
+def _registration_page(slug: str):
     webinar = _public_webinar_or_404(slug)
     now = utcnow()
     form, others = _build_form(webinar, now)
