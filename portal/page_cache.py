@@ -208,7 +208,7 @@ class PublicPageCache:
         self.languages = tuple(app.config["PORTAL_LANGUAGES"])
         self.default_language = app.config.get("BABEL_DEFAULT_LOCALE", "en")
         self.stores = _Stores(app.config.get("REDIS_URL"), app.config["PAGE_CACHE_SECONDS"])
-        self._engine = None
+        self.engine = self._version_engine()
 
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") != "GET" or not self._anonymous(environ):
@@ -246,15 +246,24 @@ class PublicPageCache:
         return f"v{version}|{self._language(environ)}|{host}|{path}?{query}"
 
     def _content_version(self) -> int | None:
-        if self._engine is None:
-            with self.flask_app.app_context():
-                self._engine = db.engine
         try:
-            with self._engine.connect() as conn:
+            with self.engine.connect() as conn:
                 return conn.execute(text("SELECT version FROM content_version WHERE id = 1")).scalar()
         except Exception as error:  # unreachable database, or not migrated yet
             log.warning("page cache: content version unavailable (%s)", type(error).__name__)
             return None
+
+    def _version_engine(self):
+        """The app's database without ``pool_pre_ping``: a ping would double the cost of the one
+        look-up a cached page needs; a dead connection fails that look-up instead, the page is
+        rendered as usual, and the pool replaces the connection."""
+        from sqlalchemy import create_engine
+
+        with self.flask_app.app_context():
+            url = db.engine.url
+            connect_args = dict(self.flask_app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}).get("connect_args", {}))
+        return create_engine(url, pool_pre_ping=False, pool_size=2, max_overflow=2, connect_args=connect_args) \
+            if url.get_backend_name() == "postgresql" else create_engine(url, connect_args=connect_args)
 
     def _send(self, entry, environ, start_response) -> Iterable[bytes]:
         status, headers, body, etag = entry
@@ -304,7 +313,7 @@ def shared_form_page(render: Callable):
     from flask import Response, make_response
     from flask_wtf.csrf import generate_csrf
 
-    stores: _Stores = _current_app().extensions["page_cache"]
+    stores = _current_app().extensions["page_cache"].stores
     key = "form|" + request.environ[PAGE_KEY]
     entry = stores.get(key)
     if entry is not None:
@@ -338,4 +347,4 @@ def init_app(app: Flask) -> None:
     app.session_interface = _SessionInterface()
     if app.config["PAGE_CACHE_ENABLED"]:
         app.wsgi_app = PublicPageCache(app.wsgi_app, app)
-        app.extensions["page_cache"] = app.wsgi_app.stores
+        app.extensions["page_cache"] = app.wsgi_app

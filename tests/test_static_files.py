@@ -10,8 +10,7 @@ import brotli
 import pytest
 
 from portal import create_app
-from portal.extensions import db
-from tests.conftest import _test_settings
+from tests.conftest import _test_settings, close_connections
 
 STATIC = os.path.join(os.path.dirname(os.path.dirname(__file__)), "portal", "static")
 
@@ -23,8 +22,7 @@ def built_app(app, runner):
         assert runner.invoke(args=["digest", "compile"]).exit_code == 0
     built = create_app(_test_settings(app.config["SQLALCHEMY_DATABASE_URI"], app.config["MAIL_FOLDER"]))
     yield built
-    with built.app_context():
-        db.engine.dispose()
+    close_connections(built)
 
 
 def fetch(client, url: str, **headers):
