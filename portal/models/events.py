@@ -141,6 +141,9 @@ class Webinar(db.Model):
     language: Mapped[WebinarLanguage | None] = mapped_column(str_enum(WebinarLanguage, "webinar_language"))
     #: Seats; empty means unlimited.
     capacity: Mapped[int | None]
+    #: Confirmed registrations, kept equal to their rows by database triggers (migration 0014):
+    #: the seat rule reads it under the row lock instead of counting rows. Never written here.
+    confirmed_count: Mapped[int] = mapped_column(default=0, server_default="0")
     #: When full, further sign-ups join a waiting list instead of being refused.
     waitlist_enabled: Mapped[bool] = mapped_column(default=True)
     registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
