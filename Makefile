@@ -52,7 +52,7 @@ bench: install
 	$(BIN)/python bench/registration_throughput.py
 
 # README.md is assembled from one part per area; edit the parts, then run this.
-README_PARTS := 00-intro 10-configuration 20-commands demo public api registration organiser \
+README_PARTS := 00-intro 10-configuration 20-commands demo public api registration performance organiser \
 	feedback translations 80-development browser-tests 90-deployment
 readme:
 	for part in $(README_PARTS); do cat docs/readme/$$part.md; echo; done > README.md
