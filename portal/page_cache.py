@@ -208,7 +208,9 @@ class PublicPageCache:
         self.languages = tuple(app.config["PORTAL_LANGUAGES"])
         self.default_language = app.config.get("BABEL_DEFAULT_LOCALE", "en")
         self.stores = _Stores(app.config.get("REDIS_URL"), app.config["PAGE_CACHE_SECONDS"])
-        self.engine = self._version_engine()
+        with app.app_context():
+            #: The app's own pool: one primary-key look-up per cached page (plus the pool's ping).
+            self.engine = db.engine
 
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") != "GET" or not self._anonymous(environ):
@@ -252,18 +254,6 @@ class PublicPageCache:
         except Exception as error:  # unreachable database, or not migrated yet
             log.warning("page cache: content version unavailable (%s)", type(error).__name__)
             return None
-
-    def _version_engine(self):
-        """The app's database without ``pool_pre_ping``: a ping would double the cost of the one
-        look-up a cached page needs; a dead connection fails that look-up instead, the page is
-        rendered as usual, and the pool replaces the connection."""
-        from sqlalchemy import create_engine
-
-        with self.flask_app.app_context():
-            url = db.engine.url
-            connect_args = dict(self.flask_app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}).get("connect_args", {}))
-        return create_engine(url, pool_pre_ping=False, pool_size=2, max_overflow=2, connect_args=connect_args) \
-            if url.get_backend_name() == "postgresql" else create_engine(url, connect_args=connect_args)
 
     def _send(self, entry, environ, start_response) -> Iterable[bytes]:
         status, headers, body, etag = entry

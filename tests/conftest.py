@@ -77,12 +77,9 @@ def app(_migrated, tmp_path):
 
 
 def close_connections(app) -> None:
-    """Every pool the app holds: its database's and the page cache's version look-ups."""
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
-    if "page_cache" in app.extensions:
-        app.extensions["page_cache"].engine.dispose()
 
 
 def _empty_all_tables() -> None:

@@ -113,11 +113,9 @@ def statements_on(engine) -> list[str]:
 
 def test_a_repeat_visit_is_one_primary_key_lookup(app, client, programme, count_queries):
     client.get(f"/webinars/{programme.slug}")
-    version_lookups = statements_on(app.extensions["page_cache"].engine)
     with count_queries() as counter:
         assert client.get(f"/webinars/{programme.slug}").status_code == 200
-    assert counter.statements == []
-    assert version_lookups == ["SELECT version FROM content_version WHERE id = 1"]
+    assert counter.statements == ["SELECT version FROM content_version WHERE id = 1"]
 
 
 def test_each_language_is_kept_apart(client, programme):
@@ -251,12 +249,10 @@ def test_the_cache_is_shared_through_redis(app, programme):
     second = another_host(app, REDIS_URL=url)
     rendered = first.test_client().get(f"/webinars/{programme.slug}")
     with second.app_context():
-        rendering = statements_on(db.engine)
-    version_lookups = statements_on(second.extensions["page_cache"].engine)
+        statements = statements_on(db.engine)
     shared = second.test_client().get(f"/webinars/{programme.slug}")
     assert shared.data == rendered.data
-    assert rendering == []  # the page came from Redis
-    assert version_lookups == ["SELECT version FROM content_version WHERE id = 1"]
+    assert statements == ["SELECT version FROM content_version WHERE id = 1"]  # the page came from Redis
     redis.Redis.from_url(url).flushdb()
 
 

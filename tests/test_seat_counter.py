@@ -55,7 +55,7 @@ def test_the_counter_follows_every_path(app):
 def test_seats_are_decided_from_the_counter_with_one_lookup(app, count_queries):
     webinar = make_webinar(capacity=10_000)
     db.session.commit()
-    for n in range(30):
+    for _ in range(30):
         make_registration(webinar)
     db.session.commit()
     with count_queries() as counter:
