@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app portal
 PORT   ?= 5000
 
-.PHONY: run test install translations lint bench readme clean
+.PHONY: run test install translations static lint bench readme clean
 
 # The email worker runs beside the server, so a registration's confirmation appears in
 # instance/mail/ within seconds; it stops with the server (Ctrl-C).
@@ -22,7 +22,11 @@ run: install
 test: install
 	$(BIN)/pytest
 
-install: $(VENV)/.installed translations
+install: $(VENV)/.installed translations static
+
+# Fingerprinted, gzip- and brotli-compressed copies of portal/static/ (build output, not in git).
+static: $(VENV)/.installed
+	$(FLASK) digest compile >/dev/null
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,10 +52,11 @@ bench: install
 	$(BIN)/python bench/registration_throughput.py
 
 # README.md is assembled from one part per area; edit the parts, then run this.
-README_PARTS := 00-intro 10-configuration 20-commands demo design public api registration audiences organiser \
+README_PARTS := 00-intro 10-configuration 20-commands demo design public api registration performance audiences organiser \
 	attendance feedback certificates translations 80-development browser-tests 90-deployment
 readme:
 	for part in $(README_PARTS); do cat docs/readme/$$part.md; echo; done > README.md
 
 clean:
+	-$(FLASK) digest clean >/dev/null 2>&1
 	rm -rf $(VENV) .pytest_cache

@@ -177,6 +177,8 @@ def settings_for(environ: os._Environ | dict, instance_path: str) -> dict:
         "ATTENDANCE_MAX_UPLOAD_BYTES": _int(env("ATTENDANCE_MAX_UPLOAD_MB"), 20) * 1024 * 1024,
         "ATTENDANCE_GMAIL_CANONICAL": _flag(env("ATTENDANCE_GMAIL_CANONICAL")),
         **_identity_settings(env),
+        "PAGE_CACHE_ENABLED": _flag(env("PAGE_CACHE_ENABLED"), default=True),
+        "PAGE_CACHE_SECONDS": _int(env("PAGE_CACHE_SECONDS"), 5),
     }
 
 

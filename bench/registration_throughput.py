@@ -80,6 +80,37 @@ def empty_schema(url: str) -> None:
     engine.dispose()
 
 
+def add_existing_registrations(url: str, slug: str, count: int) -> None:
+    """``count`` confirmed registrations already on the webinar (a bulk insert; the triggers
+    keep the seat counter), to show that a registration costs the same on a full webinar."""
+    import hashlib
+    from datetime import UTC, datetime, timedelta
+
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    start = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=1)
+    with engine.begin() as conn:
+        webinar_id = conn.execute(sa.text("SELECT id FROM webinar WHERE slug = :slug"), {"slug": slug}).scalar()
+        insert = sa.text(
+            "INSERT INTO registration (webinar_id, full_name, email, email_normalised, sector, region, "
+            "preferred_language, consented_at, status, attended, token_hash, created_at, updated_at) VALUES "
+            "(:webinar_id, :name, :email, :email, 'other', 'ON', 'en', :at, 'confirmed', :no, :hash, :at, :at)")
+        for first in range(0, count, 5000):
+            conn.execute(insert, [
+                {"webinar_id": webinar_id, "name": f"Existing {n}", "email": f"existing-{n}@example.org",
+                 "at": start + timedelta(microseconds=n), "no": False,
+                 "hash": hashlib.sha256(f"existing-{n}".encode()).hexdigest()}
+                for n in range(first, min(first + 5000, count))])
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("VACUUM ANALYZE registration"))
+    else:
+        with engine.begin() as conn:
+            conn.execute(sa.text("ANALYZE"))
+    engine.dispose()
+
+
 def prepare_database(env: dict, url: str, capacity: int) -> str:
     import sqlalchemy as sa
 
@@ -276,6 +307,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds, per phase")
     parser.add_argument("--duration", type=float, default=6.0, help="seconds, per phase")
     parser.add_argument("--capacity", type=int, default=100)
+    parser.add_argument("--existing", type=int, default=0,
+                        help="confirmed registrations already on the webinar (the capacity is raised by as many)")
     parser.add_argument("--database-url", help="a scratch PostgreSQL database (default: a temporary SQLite file)")
     args = parser.parse_args()
 
@@ -289,7 +322,9 @@ def main() -> None:
                "REGISTRATION_RATE_LIMIT": "100000 per second", "REGISTRATION_EMAIL_RATE_LIMIT": "100000 per second",
                "REGISTRATION_WEBINAR_RATE_LIMIT": "100000 per second", "MAIL_SERVER": "", "MAIL_BACKEND": "file",
                "PORTAL_BASE_URL": "https://webinars.bench.invalid", "PORTAL_ENV": "production"}
-        slug = prepare_database(env, url, args.capacity)
+        slug = prepare_database(env, url, args.capacity + args.existing)
+        if args.existing:
+            add_existing_registrations(url, slug, args.existing)
         port = free_port()
         server = subprocess.Popen(
             [os.path.join(BIN, "gunicorn"), "--workers", "2", "--bind", f"{HOST}:{port}",
@@ -326,9 +361,10 @@ def main() -> None:
         """Per round, so a change in machine load during the run moves both sides."""
         return statistics.median(r[name] / r["hello"] for r in rows)
 
-    confirmed, stored = counts.get("confirmed", 0), sum(counts.values())
+    confirmed, stored = counts.get("confirmed", 0) - args.existing, sum(counts.values()) - args.existing
     accepted = posted.count(302)
-    print(f"{url.split('://')[0]}: median of {len(rows)} rounds, {args.threads} client threads, "
+    print(f"{url.split('://')[0]}: {args.existing} existing registrations, median of {len(rows)} rounds, "
+          f"{args.threads} client threads, "
           f"load average {os.getloadavg()[0]:.1f}")
     print(f"hello    GET /hello (returns a word) : {rate('hello'):7.1f} req/s")
     print(f"healthz  GET /healthz (SELECT 1)     : {rate('healthz'):7.1f} req/s   ratio {ratio('healthz'):.2f}")
@@ -337,6 +373,8 @@ def main() -> None:
     print(f"full     GET form + POST + GET sent  : {rate('full'):7.1f} people/s ratio {ratio('full'):.2f}")
     print(f"floor    POST, honeypot (no writes)  : {rate('floor'):7.1f} req/s   ratio {ratio('floor'):.2f} "
           "(the ceiling for register)")
+    print(f"register ÷ floor                     : "
+          f"{statistics.median(r['register'] / r['floor'] for r in rows):.2f} (target >= 0.6)")
     print(f"confirmed {confirmed} / capacity {args.capacity}, waitlisted {counts.get('waitlisted', 0)}, "
           f"stored {stored} for {accepted} accepted POSTs, failed operations {failures}")
     if confirmed > args.capacity or failures or stored != accepted or accepted != len(posted):

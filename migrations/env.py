@@ -8,9 +8,8 @@ from flask import current_app
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-# Keep the app's own loggers (rate-limit warnings, request logs) working after an upgrade run in-process.
+# Interpret the config file for Python logging, leaving the app's own loggers working: an
+# upgrade run inside a process (the tests, /readyz) must not silence portal.* warnings.
 fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 

@@ -38,7 +38,6 @@ def create_app(config: dict | None = None) -> Flask:
         raise SystemExit(CONFIGURATION_ERROR_EXIT_STATUS) from None
     app.config.update(config)
     _wait_for_sqlite_lock(app)
-    _trust_proxies(app)
 
     from portal import web
 
@@ -48,12 +47,15 @@ def create_app(config: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_commands(app)
 
-    from portal import content_language, health, observability
+    from portal import content_language, health, observability, page_cache, static_files
 
     web.init_app(app)
     content_language.init_app(app)
     health.init_app(app)
     observability.init_app(app)
+    page_cache.init_app(app)
+    static_files.init_app(app)  # outside the page cache: files never reach it
+    _trust_proxies(app)  # outermost: the page cache and the logs see the client's own address
     return app
 
 

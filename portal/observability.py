@@ -143,6 +143,21 @@ def _finish_request(response: Response) -> Response:
     return response
 
 
+def record_cached_request(environ: dict, route: str, status: int, started: float) -> str:
+    """The log line and duration metric of a request the page cache answered without entering
+    Flask; returns its request id (the caller's ``X-Request-ID`` when it is a plain token)."""
+    given = environ.get("HTTP_X_REQUEST_ID", "")
+    identifier = given if _SAFE_REQUEST_ID.match(given) else uuid.uuid4().hex
+    duration = time.perf_counter() - started
+    method = environ.get("REQUEST_METHOD", "GET")
+    REQUEST_SECONDS.labels(route=route, method=method, status=str(status)).observe(duration)
+    access_log.info("request", extra={
+        "request_id": identifier, "method": method, "route": route, "status": status,
+        "duration_ms": round(duration * 1000, 2), "client": environ.get("REMOTE_ADDR"), "cached": True,
+    })
+    return identifier
+
+
 def _count_registration_refusals(status: int) -> None:
     """Refused (no seat, closed) and rate-limited registration POSTs, read from the answer's status."""
     if request.endpoint != "registration.register" or request.method != "POST":

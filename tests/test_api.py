@@ -233,7 +233,7 @@ def test_writing_is_not_allowed(client, app, method):
 def test_public_data_is_readable_cross_origin_and_cacheable(client, demo):
     response = client.get("/api/v1/webinars", headers={"Origin": "https://elsewhere.example"})
     assert response.headers["Access-Control-Allow-Origin"] == "*"
-    assert response.headers["Cache-Control"] == "public, max-age=60"
+    assert response.headers["Cache-Control"] == "public, max-age=0, s-maxage=5, stale-while-revalidate=30"
     etag = response.headers["ETag"]
     again = client.get("/api/v1/webinars", headers={"If-None-Match": etag})
     assert again.status_code == 304
@@ -315,8 +315,9 @@ def test_query_count_does_not_grow_with_the_programme(client, app, count_queries
     small = cost()
     assert client.get("/api/v1/webinars").get_json()["count"] == 3
     add_webinars(series, organisation, 3, 297)
+    large = cost()  # before any other GET: a repeat would come from the page cache
     assert client.get("/api/v1/webinars").get_json()["count"] == 300
-    assert cost() == small
+    assert large == small
 
 
 def test_detail_query_count_does_not_grow_with_presenters(client, app, count_queries):

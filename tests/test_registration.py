@@ -374,6 +374,7 @@ def test_webinar_page_query_count_does_not_grow_with_registrations(client, count
     for _ in range(20):
         make_registration(webinar)
     db.session.commit()
+    client.application.extensions["page_cache"].stores.local.clear()  # seats may lag: render again
     with count_queries() as many:
         client.get(f"/webinars/{webinar.slug}")
     assert many.count == few.count

@@ -14,10 +14,9 @@ from flask import abort, current_app, jsonify, request
 from portal.api import bp, openapi, serialise
 from portal.models import Presentation, Webinar
 from portal.models.types import utcnow
+from portal.page_cache import public_page
 from portal.services import programme
 
-#: Public data changes rarely; a minute of caching spares the database.
-CACHE_CONTROL = "public, max-age=60"
 WHEN_CHOICES = ("upcoming", "past")
 
 
@@ -54,20 +53,14 @@ def _slug_parameter(name: str) -> str | None:
 
 @bp.after_request
 def public_headers(response):
-    """Public data: any site may read it, and shared caches may keep it briefly."""
+    """Public data: any site may read it (caching headers come from ``public_page``)."""
     if request.method in ("GET", "HEAD"):
         response.headers["Access-Control-Allow-Origin"] = "*"
-        if response.status_code == 200:
-            response.headers["Cache-Control"] = CACHE_CONTROL
-            # Texts come in the reader's language (Accept-Language, or the language cookie):
-            # a shared cache must keep one copy per language.
-            response.vary.update(("Accept-Language", "Cookie"))
-            response.add_etag()
-            response.make_conditional(request)
     return response
 
 
 @bp.get("/webinars")
+@public_page
 def webinars():
     _allow_only("when", "series")
     when = _choice("when", WHEN_CHOICES)
@@ -82,6 +75,7 @@ def webinars():
 
 
 @bp.get("/webinars/<slug>")
+@public_page
 def webinar(slug: str):
     _allow_only()
     found = programme.public_webinar(slug)
@@ -91,6 +85,7 @@ def webinar(slug: str):
 
 
 @bp.get("/presenters")
+@public_page
 def presenters():
     _allow_only()
     people = programme.public_presenters()
@@ -115,6 +110,7 @@ def _public_talks_by_presenter() -> dict[int, list[tuple[Webinar, Presentation]]
 
 
 @bp.get("/openapi.json")
+@public_page
 def openapi_document():
     _allow_only()
     return jsonify(openapi.document(current_app.config["PORTAL_BASE_URL"]))

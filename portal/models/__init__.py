@@ -21,6 +21,7 @@ from portal.models.events import (
 from portal.models.feedback import FeedbackResponse, FeedbackSubmission, PresentationRating
 from portal.models.invitations import Invitation
 from portal.models.outbox import OutboxMessage, OutboxStatus, WebinarMessage
+from portal.models.publishing import ContentVersion
 from portal.models.questions import (
     CHOICE_KINDS,
     Answer,
@@ -39,7 +40,7 @@ from portal.models.registrations import (
 from portal.models.site import SiteIdentity
 
 __all__ = [
-    "AttendanceImport", "AttendanceSource", "ReportFormat", "UnmatchedAttendee", "UnmatchedResolution",
+    "AttendanceImport", "AttendanceSource", "ContentVersion", "ReportFormat", "UnmatchedAttendee", "UnmatchedResolution",
     "CHOICE_KINDS", "Answer", "PanelQuestion", "PanelQuestionStatus", "Question", "QuestionKind", "AuditEvent", "DeclineReason", "FeedbackResponse", "FeedbackSubmission", "Invitation", "KeyTheme", "Objective",
     "Certificate", "CertificateKind", "Material", "MaterialKind",
     "Organisation", "Organiser", "OutboxMessage", "OutboxStatus", "Presentation",

@@ -195,6 +195,9 @@ class Webinar(db.Model):
     )
     #: Raised by every change to its own questions (see ``Series.questions_version``).
     questions_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: Confirmed registrations, kept equal to their rows by database triggers (migration 0014):
+    #: the seat rule reads it under the row lock instead of counting rows. Never written here.
+    confirmed_count: Mapped[int] = mapped_column(default=0, server_default="0")
     #: When full, further sign-ups join a waiting list instead of being refused.
     waitlist_enabled: Mapped[bool] = mapped_column(default=True)
     registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from portal import observability
+from portal import observability, page_cache
 from portal.extensions import db
 from portal.models import Invitation, Registration, RegistrationStatus, Sector, Webinar, WebinarAudience
 from portal.models.types import utcnow
@@ -131,6 +131,12 @@ def _prefill_from_link(form: RegistrationForm, token: str) -> None:
 
 @bp.route("/register/<slug>", methods=["GET", "POST"])
 def register(slug: str):
+    if page_cache.may_share_form_page():
+        return page_cache.shared_form_page(lambda: _registration_page(slug))
+    return _registration_page(slug)
+
+
+def _registration_page(slug: str):
     webinar = _public_webinar_or_404(slug)
     now = utcnow()
     invitation = None
