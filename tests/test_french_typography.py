@@ -21,9 +21,26 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.i18n import is_page
-from portal.models import KeyTheme, Objective, OutboxMessage, Registration, ThemePoint
+from portal.models import (
+    DeclineReason,
+    KeyTheme,
+    Objective,
+    OutboxMessage,
+    Question,
+    QuestionKind,
+    Registration,
+    ThemePoint,
+    WebinarAudience,
+)
+from portal.services import (
+    attendance,
+    certificates,
+    feedback_reminders,
+    followup,
+    invitations,
+    programme_editing,
+)
 from portal.services import feedback as feedback_rules
-from portal.services import programme_editing
 from portal.services import registration as registration_rules
 from tests.conftest import csrf_token_from
 from tests.factories import (
@@ -142,11 +159,17 @@ def scene(app, client):
                                              organisation_name="École", region="QC")
     attended, attended_token = make_registration(past, full_name="Éric Roy", preferred_language="fr",
                                                  attended=True, region="QC")
+    make_registration(past, full_name="Noé Roy", preferred_language="fr", region="QC")  # did not come
+    question = Question(series_id=series.id, kind=QuestionKind.SHORT_TEXT, label_en="Your role",
+                        label_fr="Votre rôle", help_en="", help_fr="", choices=[])
+    db.session.add(question)
+    attendance.mark_final(past)
+    certificate = certificates.certificate_for(attended)
     admin = make_organiser("admin")
     db.session.commit()
     return {"series": series, "theme": theme, "presenter": presenter, "organisation": police, "ahead": ahead,
             "past": past, "seated_token": seated_token, "attended_token": attended_token, "admin": admin,
-            "presentation": ahead.presentations[0]}
+            "presentation": ahead.presentations[0], "question": question, "certificate": certificate}
 
 
 def argument_values(scene) -> dict[tuple[str, str] | str, object]:
@@ -165,6 +188,10 @@ def argument_values(scene) -> dict[tuple[str, str] | str, object]:
         "presenter_id": scene["presenter"].id,
         "presentation_id": scene["presentation"].id,
         "organisation_id": scene["organisation"].id,
+        "question_id": scene["question"].id,
+        "code": scene["certificate"].code,
+        "version": "missed",
+        "language": "fr",
     }
 
 
@@ -172,8 +199,8 @@ def every_page(app, scene) -> list[str]:
     values = argument_values(scene)
     paths = []
     for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods or not is_page(rule):
-            continue
+        if "GET" not in rule.methods or not is_page(rule) or "material_id" in rule.arguments:
+            continue  # (materials are file downloads, not pages)
         arguments = {}
         for name in rule.arguments:
             key = (rule.endpoint, name) if (rule.endpoint, name) in values else name
@@ -246,11 +273,30 @@ def test_every_french_email_is_punctuated_the_canadian_way(app, client, scene):
     programme_editing.cancel_webinar(ahead, "Nous devons annuler.")
     db.session.commit()
 
+    # Who may attend: a registration awaiting approval, then declined; an invitation.
+    vetted = make_webinar(series=scene["series"], slug="sur-approbation", title="Séance réservée",
+                          audience=WebinarAudience.APPROVAL, starts_at=now() + timedelta(days=20))
+    db.session.commit()
+    form = client.get("/fr/register/sur-approbation").get_data(as_text=True)
+    client.post("/fr/register/sur-approbation", data={
+        "csrf_token": csrf_token_from(form), "full_name": "Anne Roy", "email": "attente@example.org",
+        "organisation_name": "", "sector": "education", "region": "QC", "preferred_language": "fr",
+        "accessibility_needs": "", "consent": "y"})
+    waiting = db.session.scalars(select(Registration).where(Registration.webinar_id == vetted.id)).one()
+    registration_rules.decline(waiting, DeclineReason.NOT_ELIGIBLE, "Merci de votre intérêt.")
+    invitations.invite(vetted, [invitations.Invitee("Inès Roy", "ines@example.org")])
+    # After the webinar: the follow-up (attended and missed) and the feedback reminder.
+    followup.send_for(past)
+    feedback_reminders.remind(past, now=feedback_rules.feedback_window(past).closes_at - timedelta(days=1))
+    db.session.commit()
+
     messages = db.session.scalars(select(OutboxMessage)).all()
     assert {m.kind for m in messages} >= email_kinds(), email_kinds() - {m.kind for m in messages}
     faults = {}
     for message in messages:
         text = "\n".join([message.subject, message.body_text, FrenchText.of(message.body_html or "")])
+        if message.kind == "invitation":  # English, then French: only the French half is French
+            text = message.body_text.split("----------", 1)[1]
         found = typography_faults(text)
         if found:
             faults[f"{message.kind} to {message.recipient}"] = found

@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.models import FeedbackSubmission, Registration, RegistrationStatus, Webinar, WebinarStatus
+from portal.models.bilingual import when_shown
 from portal.models.types import utcnow
 from portal.services import registration as registrations
 from portal.services.feedback import FeedbackWindow, feedback_window
@@ -64,18 +65,19 @@ def remind(webinar: Webinar, now: datetime | None = None) -> ReminderReport:
     )
     for registration in people:
         token = registrations.manage_token(registration)
+        language = registration.preferred_language or "en"
         queued = queue_email(
             kind="feedback_reminder",
             recipient=registration.email,
-            subject=_l("Reminder: your feedback on %(title)s", title=webinar.title),
+            subject=_l("Reminder: your feedback on %(title)s", title=when_shown(webinar, "title")),
             template="feedback_reminder",
             context={
                 "registration": registration, "webinar": webinar, "closes_at": window.closes_at,
-                "feedback_url": absolute_url("feedback.form", token=token),
-                "manage_url": absolute_url("registration.manage", token=token),
-                "webinar_url": absolute_url("public.webinar", slug=webinar.slug),
+                "feedback_url": absolute_url("feedback.form", language=language, token=token),
+                "manage_url": absolute_url("registration.manage", language=language, token=token),
+                "webinar_url": absolute_url("public.webinar", language=language, slug=webinar.slug),
             },
-            language=registration.preferred_language or "en",
+            language=language,
             registration=registration,
             webinar=webinar,
             dedupe_key=f"feedback_reminder:{registration.id}",

@@ -25,6 +25,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal.extensions import db
 from portal.models import OutboxMessage, Registration, RegistrationStatus, Series, Webinar, WebinarStatus
+from portal.models.bilingual import when_shown
 from portal.models.types import utcnow
 from portal.services import attendance, certificates, materials
 from portal.services import feedback as feedback_rules
@@ -66,23 +67,26 @@ def _context(registration: Registration, token: str, webinar: Webinar, now: date
              certificate_url: str | None) -> dict:
     window = feedback_rules.feedback_window(webinar)
     following = next_webinar(webinar, now)
+    # Links lead to the pages in the registrant's language (/fr/… for a French registrant).
+    language = registration.preferred_language or "en"
     material_links = [
-        (m.title, m.url if m.url else absolute_url("registration.material", token=token, material_id=m.id))
+        (m.title, m.url if m.url else absolute_url("registration.material", language=language, token=token,
+                                                      material_id=m.id))
         for m in materials.materials_of(webinar.id)
     ]
     return {
         "registration": registration,
         "webinar": webinar,
-        "webinar_url": absolute_url("public.webinar", slug=webinar.slug),
-        "manage_url": absolute_url("registration.manage", token=token),
+        "webinar_url": absolute_url("public.webinar", language=language, slug=webinar.slug),
+        "manage_url": absolute_url("registration.manage", language=language, token=token),
         "certificate_url": certificate_url,
-        "feedback_url": absolute_url("feedback.form", token=token) if window.is_open(now) else None,
+        "feedback_url": absolute_url("feedback.form", language=language, token=token) if window.is_open(now) else None,
         "feedback_closes_at": window.closes_at,
         "materials": material_links,
         "next_webinar": following,
-        "next_register_url": (absolute_url("registration.register", slug=following.slug, **{"from": token})
+        "next_register_url": (absolute_url("registration.register", language=language, slug=following.slug, **{"from": token})
                               if following is not None else None),
-        "next_webinar_url": absolute_url("public.webinar", slug=following.slug) if following is not None else None,
+        "next_webinar_url": absolute_url("public.webinar", language=language, slug=following.slug) if following is not None else None,
     }
 
 
@@ -114,7 +118,8 @@ def send_for(webinar: Webinar, now: datetime | None = None) -> FollowupReport:
     for registration in people:
         token = registrations.manage_token(registration)
         certificate = issued.get(registration.id)
-        certificate_url = (absolute_url("registration.certificate", token=token)
+        certificate_url = (absolute_url("registration.certificate", language=registration.preferred_language,
+                                        token=token)
                            if certificate is not None and not certificate.revoked else None)
         version = version_for(registration)
         queued = queue_email(
@@ -137,8 +142,8 @@ def send_for(webinar: Webinar, now: datetime | None = None) -> FollowupReport:
 
 def _subject(version: str, webinar: Webinar):
     if version == ATTENDED:
-        return _l("Thank you for attending %(title)s", title=webinar.title)
-    return _l("Sorry we missed you at %(title)s", title=webinar.title)
+        return _l("Thank you for attending %(title)s", title=when_shown(webinar, "title"))
+    return _l("Sorry we missed you at %(title)s", title=when_shown(webinar, "title"))
 
 
 def preview(webinar: Webinar, version: str, language: str, now: datetime | None = None) -> RenderedMessage:
@@ -149,7 +154,8 @@ def preview(webinar: Webinar, version: str, language: str, now: datetime | None 
                           status=RegistrationStatus.CONFIRMED, attended=version == ATTENDED,
                           created_at=datetime(2000, 1, 1, tzinfo=UTC))
     token = SAMPLE_LINK
-    certificate_url = absolute_url("registration.certificate", token=token) if version == ATTENDED else None
+    certificate_url = (absolute_url("registration.certificate", language=language, token=token)
+                       if version == ATTENDED else None)
     context = _context(sample, token, webinar, now, certificate_url)
     return render_message(f"followup_{version}", context, language, _subject(version, webinar))
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.models import Invitation, Registration, RegistrationStatus, Webinar
+from portal.models.bilingual import when_shown
 from portal.models.types import utcnow
 from portal.services.outbox import RenderedMessage, queue_email, render_message
 from portal.services.registration import _hmac_token, _instant, normalise_email
@@ -105,8 +106,9 @@ def invitation_token(invitation: Invitation) -> str:
                        f"{_instant(invitation.created_at)}")
 
 
-def invitation_url(invitation: Invitation) -> str:
-    return absolute_url("registration.register", slug=invitation.webinar.slug, invitation=invitation_token(invitation))
+def invitation_url(invitation: Invitation, language: str | None = None) -> str:
+    return absolute_url("registration.register", language=language, slug=invitation.webinar.slug,
+                        invitation=invitation_token(invitation))
 
 
 def invite(webinar: Webinar, invitees: list[Invitee]) -> tuple[list[Invitation], int]:
@@ -139,17 +141,21 @@ def invite(webinar: Webinar, invitees: list[Invitee]) -> tuple[list[Invitation],
 def _queue_invitation(invitation: Invitation) -> None:
     """In English and French, one after the other: the invitee has chosen no language yet."""
     webinar = invitation.webinar
-    context = {"invitation": invitation, "webinar": webinar, "invitation_url": invitation_url(invitation),
-               "webinar_url": absolute_url("public.webinar", slug=webinar.slug)}
-    subject = _l("Invitation: %(title)s", title=webinar.title)
-    english, french = (render_message("invitation", context, language, subject) for language in ("en", "fr"))
+
+    def context(language: str) -> dict:  # each half links to the pages in its own language
+        return {"invitation": invitation, "webinar": webinar,
+                "invitation_url": invitation_url(invitation, language),
+                "webinar_url": absolute_url("public.webinar", language=language, slug=webinar.slug)}
+
+    subject = _l("Invitation: %(title)s", title=when_shown(webinar, "title"))
+    english, french = (render_message("invitation", context(language), language, subject) for language in ("en", "fr"))
     both = RenderedMessage(
         subject=english.subject if english.subject == french.subject else f"{english.subject} / {french.subject}",
         text=f"{english.text}\n\n----------\n\n{french.text}",
         html=None,  # plain text only: two HTML documents do not make one
     )
     queue_email(kind="invitation", recipient=invitation.email, subject=subject, template="invitation",
-                context=context, webinar=webinar, dedupe_key=f"invitation:{invitation.id}", rendered=both)
+                context=context("en"), webinar=webinar, dedupe_key=f"invitation:{invitation.id}", rendered=both)
 
 
 def find_invitation(webinar: Webinar, token: str | None) -> Invitation | None:
