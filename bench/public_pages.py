@@ -60,6 +60,7 @@ def empty_schema(url: str) -> None:
 def generate_large_series(env: dict) -> None:
     """300 published webinars of 10 talks and 3 000 presenters in one series, through the models."""
     os.environ.update(env)
+    sys.path.insert(0, ROOT)
     from datetime import UTC, datetime, timedelta
 
     from portal import create_app
@@ -118,7 +119,7 @@ def routes(url: str) -> list[tuple[str, str, dict]]:
         ("api presenters", "/api/v1/presenters"),
     ]
     found = [(label, path, {}) for label, path in english]
-    found += [(f"fr {label}", path, {"Cookie": "portal_lang=fr"}) for label, path in english[:3]]
+    found += [(f"fr {label}", "/fr" + path, {}) for label, path in english[:9]]
     found.append(("register form", f"/register/{webinar}", {}))
     return found
 

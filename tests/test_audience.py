@@ -293,7 +293,8 @@ def test_public_page_api_and_calendars_of_a_vetted_webinar_say_who_may_attend_an
 
 
 def test_a_public_webinar_keeps_its_recording_public(client):
-    webinar = make_webinar(starts_at=now() - timedelta(days=2), recording_url=RECORDING)
+    # Public once the organiser makes the materials public (issue 13), and only for a public audience.
+    webinar = make_webinar(starts_at=now() - timedelta(days=2), recording_url=RECORDING, materials_public=True)
     db.session.commit()
     assert RECORDING in client.get(f"/webinars/{webinar.slug}").get_data(as_text=True)
     assert client.get(f"/api/v1/webinars/{webinar.slug}").get_json()["recording_url"] == RECORDING

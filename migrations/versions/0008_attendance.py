@@ -18,6 +18,11 @@ branch_labels = None
 depends_on = None
 
 
+def _day_index():
+    op.create_index("ix_registration_created_day", "registration", [sa.text("date(created_at)"), "created_at"],
+                    unique=False)
+
+
 def upgrade():
     with op.batch_alter_table("webinar") as batch:
         batch.add_column(sa.Column("attendance_threshold_minutes", sa.Integer(), nullable=True))
@@ -26,6 +31,8 @@ def upgrade():
             "attendance_threshold_not_negative",
             "attendance_threshold_minutes IS NULL OR attendance_threshold_minutes >= 0",
         )
+    # SQLite rebuilds the table for the CHECK and cannot carry an expression index across.
+    op.drop_index("ix_registration_created_day", table_name="registration")
     with op.batch_alter_table("registration") as batch:
         batch.add_column(sa.Column("minutes_attended", sa.Integer(), nullable=True))
         batch.add_column(sa.Column(
@@ -34,6 +41,7 @@ def upgrade():
                     length=32),
             nullable=True,
         ))
+    _day_index()
     op.execute("UPDATE registration SET attendance_source = 'hand' WHERE attended")
 
     op.create_table(
@@ -95,10 +103,12 @@ def downgrade():
     op.drop_table("unmatched_attendee")
     op.drop_index("ix_attendance_import_webinar_id", table_name="attendance_import")
     op.drop_table("attendance_import")
+    op.drop_index("ix_registration_created_day", table_name="registration")
     with op.batch_alter_table("registration") as batch:
         batch.drop_constraint(op.f("ck_registration_attendance_source"), type_="check")
         batch.drop_column("attendance_source")
         batch.drop_column("minutes_attended")
+    _day_index()
     with op.batch_alter_table("webinar") as batch:
         batch.drop_constraint(op.f("ck_webinar_attendance_threshold_not_negative"), type_="check")
         batch.drop_column("attendance_final_at")

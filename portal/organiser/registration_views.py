@@ -203,7 +203,7 @@ def _apply_one(action: str, registration: Registration) -> str | None:
         before = registration.attended
         if registration.status == RegistrationStatus.CANCELLED:
             return _("the registration is cancelled")
-        if not attendance.mark_by_hand(registration, present):
+        if registration.attended == present or not attendance.mark_by_hand(registration, present):
             return _("already marked as attended") if present else _("already marked as not attended")
         audit.record("attendance", registration, summary=summary, changes={"attended": (before, present)})
         return None
