@@ -314,6 +314,6 @@ def test_an_answer_from_the_cache_is_logged_and_counted_like_any_other(client, p
     with caplog.at_level(logging.INFO, logger="portal.request"):
         response = client.get(f"/webinars/{programme.slug}", headers={"X-Request-ID": "trace-42"})
     assert response.headers["X-Request-ID"] == "trace-42"
-    [record] = [r for r in caplog.records if r.name == "portal.request"]
+    [record] = [r for r in caplog.records if r.name == "portal.request" and r.request_id == "trace-42"]
     assert (record.route, record.status, record.cached, record.request_id) == (
         "/webinars/<slug>", 200, True, "trace-42")
