@@ -639,7 +639,7 @@ def test_approval_webinar_with_a_conditional_question_end_to_end(site, organiser
     organiser.wait_for_load_state()
     organiser.click("button:has-text('Yes: Approve')")
     organiser.wait_for_load_state()
-    assert "1 registrations updated" in organiser.inner_text("main")
+    assert "1 registration updated" in organiser.inner_text("main")
 
     page.goto(site(f"/registration/{token}"))
     assert page.get_by_role("button", name="Join the webinar").get_attribute("href") == JOIN_URL

@@ -66,7 +66,7 @@ def test_followup_command_sends_each_person_their_version_once(client, runner, s
     assert sorry["Subject"] == "Vous nous avez manqué à The Use of Technology"
     body = text_of(sorry)
     assert "https://video.example/rec" in body and "Next Webinar" in body and "certificate" not in body.lower()
-    register_link = next(link for link in links_in(body) if link.startswith(f"/register/{scene['following'].slug}"))
+    register_link = next(link for link in links_in(body) if link.startswith(f"/fr/register/{scene['following'].slug}"))  # in her language
     form = client.get(register_link).get_data(as_text=True)
     assert 'value="sam@example.org"' in form and 'value="Sam Absent"' in form and 'value="Absent Org"' in form
     assert csrf_token_from(form)  # still the normal form: the person sends it
