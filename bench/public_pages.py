@@ -10,7 +10,9 @@ For each route, wrk runs ``GET /hello`` (a view that returns a word, added to th
 ``bench/hello_app.py``) and then the route, ``--rounds`` times, alternating; the figure is the
 median of the per-round ratios route ÷ hello, so a change in machine load during the run moves
 both sides of a ratio. Targets: every anonymous public GET >= 0.5, the registration form
->= 0.3. Production settings (``PORTAL_ENV=production``); nothing leaves 127.0.0.1.
+>= 0.3. Production settings (``PORTAL_ENV=production``); nothing leaves 127.0.0.1. Every request
+sends ``Accept-Encoding: gzip, deflate, br`` as a browser does (hello's answer is too small to
+compress); ``--no-gzip`` leaves it out, to see what a large page costs uncompressed.
 """
 
 from __future__ import annotations
@@ -124,9 +126,13 @@ def routes(url: str) -> list[tuple[str, str, dict]]:
     return found
 
 
+#: What every browser sends; the page cache answers it with the gzip it made once per page.
+BROWSER_HEADERS = {"Accept-Encoding": "gzip, deflate, br"}
+
+
 def wrk(port: int, path: str, headers: dict, seconds: float, connections: int) -> tuple[float, int]:
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s"]
-    for name, value in headers.items():
+    for name, value in {**BROWSER_HEADERS, **headers}.items():
         command += ["-H", f"{name}: {value}"]
     output = subprocess.run([*command, f"http://{HOST}:{port}{path}"], check=True, capture_output=True,
                             text=True).stdout
@@ -158,7 +164,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=4.0, help="per wrk run")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--only", help="a substring of the route labels to run")
+    parser.add_argument("--no-gzip", action="store_true", help="do not send Accept-Encoding")
     args = parser.parse_args()
+    if args.no_gzip:
+        BROWSER_HEADERS.clear()
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install wrk")
 

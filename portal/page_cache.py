@@ -21,6 +21,7 @@ CSRF tokens and manage pages live behind a cookie or a secret path that no view 
 
 from __future__ import annotations
 
+import gzip
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -44,6 +45,8 @@ STALE_WHILE_REVALIDATE = 30
 PAGE_KEY = "portal.page_key"
 #: Stands for the visitor's own CSRF token in a shared form page.
 CSRF_PLACEHOLDER = "\x00csrf-token\x00"
+#: Smaller pages are sent as they are: compressing them saves less than a packet.
+GZIP_FROM_BYTES = 1024
 #: After a Redis error, how long to use the per-process cache before trying Redis again.
 REDIS_RETRY_SECONDS = 5.0
 
@@ -57,6 +60,10 @@ def public_page(view: Callable) -> Callable:
         return view(*args, **kwargs)
 
     return marked
+
+
+def _accepts_gzip(environ) -> bool:
+    return parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING")).quality("gzip") > 0
 
 
 def _is_anonymous_request(app: Flask, cookies) -> bool:
@@ -77,7 +84,7 @@ def _add_http_caching(response):
         f"public, max-age=0, s-maxage={seconds}, stale-while-revalidate={STALE_WHILE_REVALIDATE}")
     # What the page varies on: the language, chosen from the cookie or Accept-Language (an
     # unprefixed address redirects a French reader to /fr/…; the API answers in their language).
-    response.headers["Vary"] = "Cookie, Accept-Language"
+    response.headers["Vary"] = "Cookie, Accept-Language, Accept-Encoding"  # gzip from the cache
     response.add_etag()
     if app.config["PAGE_CACHE_ENABLED"]:
         # The URL rule travels with the page, for the log line and metric of each cached answer.
@@ -256,7 +263,13 @@ class PublicPageCache:
     def _send(self, entry, environ, start_response, started: float) -> Iterable[bytes]:
         from portal.observability import REQUEST_ID_HEADER, record_cached_request
 
-        status, headers, body, etag, route = entry
+        status, headers, body, etag, route, gzipped = entry
+        if gzipped is not None and _accepts_gzip(environ):
+            body, etag = gzipped, f"{etag}-gzip" if etag else None
+            headers = [(k, v) for k, v in headers if k.lower() not in ("content-length", "etag")]
+            headers += [("Content-Encoding", "gzip"), ("Content-Length", str(len(body)))]
+            if etag:
+                headers.append(("ETag", f'"{etag}"'))
         not_modified = bool(etag) and etag in parse_etags(environ.get("HTTP_IF_NONE_MATCH"))
         code = 304 if not_modified else int(status.split()[0])
         headers = [*headers, (REQUEST_ID_HEADER, record_cached_request(environ, route, code, started))]
@@ -286,7 +299,10 @@ class PublicPageCache:
         if route and status.startswith("200") and not any(k.lower() == "set-cookie" for k, _ in headers):
             etag = next((v for k, v in headers if k.lower() == "etag"), None)
             kept = [(k, v) for k, v in headers if k.lower() != "x-request-id"]  # each answer has its own
-            self.stores.set(key, (status, kept, body, etag.strip('"') if etag else None, route))
+            # Compressed once here, not per request: a large page (3 000 presenters) costs its
+            # bytes on every answer, and browsers all accept gzip.
+            gzipped = gzip.compress(body, 6) if len(body) >= GZIP_FROM_BYTES else None
+            self.stores.set(key, (status, kept, body, etag.strip('"') if etag else None, route, gzipped))
         start_response(status, headers)
         return [body]
 

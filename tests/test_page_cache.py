@@ -86,7 +86,7 @@ def test_anonymous_pages_carry_validators_and_shared_cache_headers(client, progr
         assert response.headers["ETag"], path
         assert response.headers["Cache-Control"] == "public, max-age=0, s-maxage=5, stale-while-revalidate=30"
         assert "Set-Cookie" not in response.headers, path
-        assert response.headers.get("Vary") == "Cookie, Accept-Language", path
+        assert response.headers.get("Vary") == "Cookie, Accept-Language, Accept-Encoding", path
         again = client.get(path, headers={"If-None-Match": response.headers["ETag"]})
         assert again.status_code == 304, path
         assert again.data == b""
@@ -133,7 +133,7 @@ def test_each_language_is_kept_apart(client, programme):
     moved = client.get("/webinars/")
     assert moved.status_code == 302 and moved.headers["Location"].endswith("/fr/webinars/")
     api = client.get("/api/v1/webinars", headers={"Accept-Language": "fr"})
-    assert api.headers["Vary"] == "Cookie, Accept-Language"
+    assert api.headers["Vary"] == "Cookie, Accept-Language, Accept-Encoding"
 
 
 def test_an_edit_is_visible_on_the_next_request_to_every_worker(app, client, programme):
@@ -317,3 +317,20 @@ def test_an_answer_from_the_cache_is_logged_and_counted_like_any_other(client, p
     [record] = [r for r in caplog.records if r.name == "portal.request" and r.request_id == "trace-42"]
     assert (record.route, record.status, record.cached, record.request_id) == (
         "/webinars/<slug>", 200, True, "trace-42")
+
+
+def test_a_large_cached_page_goes_out_gzipped_to_whoever_accepts_it(client, programme):
+    import gzip
+
+    path = f"/webinars/{programme.slug}"
+    plain = visit(client, path)
+    assert "Content-Encoding" not in plain.headers
+    packed = client.get(path, headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.data) == plain.data
+    assert int(packed.headers["Content-Length"]) == len(packed.data) < len(plain.data)
+    assert packed.headers["ETag"] != plain.headers["ETag"]  # another representation, another validator
+    again = client.get(path, headers={"Accept-Encoding": "gzip", "If-None-Match": packed.headers["ETag"]})
+    assert again.status_code == 304
+    refused = client.get(path, headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "Content-Encoding" not in refused.headers and refused.data == plain.data
