@@ -85,7 +85,12 @@ def configure_logging(app: Flask) -> None:
     own logger and every ``portal.*`` module logger) and records still
     propagate, so a host's own logging setup can collect them too.
     """
+    from flask.logging import default_handler
+
     logger = logging.getLogger("portal")
+    # Flask adds its own handler to the app's logger (also named "portal") when something logs
+    # before this runs: every line would be written twice, once not as JSON.
+    logger.removeHandler(default_handler)
     if not any(getattr(h, "_portal_handler", False) for h in logger.handlers):
         handler = logging.StreamHandler(sys.stderr)
         handler._portal_handler = True  # type: ignore[attr-defined]
