@@ -76,3 +76,15 @@ def test_the_migration_fills_the_counter_from_existing_rows(app):
     downgrade(revision="0013_content_version")
     upgrade()
     assert rows_and_counter(webinar_id) == (3, 3)
+
+
+def test_the_counter_does_not_make_every_registration_render_its_email_again(app):
+    """Emails are rendered once per kind, language and webinar state; the seat counter changes with
+    every registration and is not part of that state (no email shows it)."""
+    webinar = make_webinar(capacity=10)
+    db.session.commit()
+    for n in range(3):
+        service.register(db.session.get(Webinar, webinar.id), person(n))
+        db.session.commit()
+    kept = app.extensions["registration_messages"]
+    assert len([key for key in kept if key[0] == "confirmation"]) == 1

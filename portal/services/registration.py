@@ -630,9 +630,16 @@ def join_link_open(registration: Registration, now: datetime | None = None) -> b
 # --- emails ---------------------------------------------------------------------------
 
 
+#: Columns that change with every registration and that no email shows: keyed on, they would
+#: make every registration render its email from scratch (the seat counter did, 2 ms a POST).
+_NOT_IN_EMAILS = frozenset({"confirmed_count"})
+
+
 def _row_key(instance) -> tuple:
-    """Every column value of a loaded row: any change to it (ORM or Core) gives a new key."""
-    return (type(instance).__name__, *(getattr(instance, c.key) for c in instance.__table__.columns))
+    """Every column value of a loaded row that an email may show: any change to one (ORM or Core)
+    gives a new key."""
+    return (type(instance).__name__,
+            *(getattr(instance, c.key) for c in instance.__table__.columns if c.key not in _NOT_IN_EMAILS))
 
 
 def _queue(registration: Registration, kind: str, subject, *, dedupe: bool = True, calendar: bool = False,
