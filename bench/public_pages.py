@@ -22,7 +22,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,26 +36,9 @@ RATE = re.compile(r"Requests/sec:\s+([\d.]+)")
 NON_2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
 PUBLIC_TARGET, FORM_TARGET = 0.5, 0.3
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def flask(env: dict, *args: str) -> None:
-    subprocess.run([os.path.join(BIN, "flask"), "--app", "portal", *args], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def empty_schema(url: str) -> None:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
-        conn.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
+# The same server set-up as the registration benchmark, from the same folder.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from registration_throughput import empty_schema, flask, free_port  # noqa: E402
 
 
 def generate_large_series(env: dict) -> None:

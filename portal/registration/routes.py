@@ -329,27 +329,28 @@ def _pdf_download(body: bytes, filename: str) -> Response:
     return response
 
 
-@bp.get("/registration/<token>/certificate.pdf")
-def certificate(token: str):
-    """The attendee's certificate, issued on first download (only once the webinar ended and they attended)."""
-    registration = _registration_or_404(token)
-    found = certificates.certificate_for(registration)
+def _certificate_download(token: str, find, missing: str) -> Response:
+    """Issued on first download; a missing or revoked certificate is a 404 that says why."""
+    found = find(_registration_or_404(token))
     if found is None or found.revoked:
-        abort(404, description=_("There is no certificate for this registration: certificates are for people "
-                                 "who attended, once the webinar has ended and its attendance is final."))
+        abort(404, description=missing)
     db.session.commit()
     return _pdf_download(certificate_pdf.certificates_pdf([found]), certificate_pdf.certificate_filename(found))
+
+
+@bp.get("/registration/<token>/certificate.pdf")
+def certificate(token: str):
+    """The attendee's certificate (only once the webinar ended and they attended)."""
+    return _certificate_download(token, certificates.certificate_for, _(
+        "There is no certificate for this registration: certificates are for people "
+        "who attended, once the webinar has ended and its attendance is final."))
 
 
 @bp.get("/registration/<token>/series-certificate.pdf")
 def series_certificate(token: str):
-    registration = _registration_or_404(token)
-    found = certificates.series_certificate_for(registration)
-    if found is None or found.revoked:
-        abort(404, description=_("There is no series certificate for you yet: it is for people who attended "
-                                 "enough webinars of the series."))
-    db.session.commit()
-    return _pdf_download(certificate_pdf.certificates_pdf([found]), certificate_pdf.certificate_filename(found))
+    return _certificate_download(token, certificates.series_certificate_for, _(
+        "There is no series certificate for you yet: it is for people who attended "
+        "enough webinars of the series."))
 
 
 @bp.get("/registration/<token>/materials/<int:material_id>")
