@@ -55,8 +55,17 @@ def create_app(config: dict | None = None) -> Flask:
     observability.init_app(app)
     page_cache.init_app(app)
     static_files.init_app(app)  # outside the page cache: files never reach it
-    _trust_proxies(app)  # outermost: the page cache and the logs see the client's own address
+    _trust_proxies(app)  # the page cache and the logs see the client's own address
+    _collect_between_requests(app)
     return app
+
+
+def _collect_between_requests(app: Flask) -> None:
+    """Outermost: see ``portal.collector`` (a CPython 3.11 crash when collecting mid-request)."""
+    if app.config.get("COLLECT_BETWEEN_REQUESTS", True):
+        from portal.collector import CollectBetweenRequests
+
+        app.wsgi_app = CollectBetweenRequests(app.wsgi_app)
 
 
 def _trust_proxies(app: Flask) -> None:
