@@ -24,7 +24,7 @@ import markupsafe
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy import Integer, bindparam, column, func, insert, select, text
 from sqlalchemy.orm import contains_eager, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -177,14 +177,8 @@ def confirmed_count(webinar: Webinar) -> int:
     return _core(_CONFIRMED_COUNT, {"webinar_id": webinar.id}).scalar() or 0
 
 
-# Core statements built once (on table columns, so no ORM compile step): they run on every registration.
+# Built once (on table columns, so no ORM compile step).
 _CONFIRMED_COUNT = select(Webinar.__table__.c.confirmed_count).where(Webinar.__table__.c.id == bindparam("webinar_id"))
-_ACTIVE_REGISTRATION_ID = (
-    select(Registration.__table__.c.id)
-    .where(Registration.__table__.c.webinar_id == bindparam("webinar_id"),
-           Registration.__table__.c.email_normalised == bindparam("email"),
-           Registration.__table__.c.status != RegistrationStatus.CANCELLED)
-)
 
 
 def seats_left(webinar: Webinar) -> int | None:
@@ -255,34 +249,46 @@ def lock_webinar(webinar: Webinar) -> Webinar:
     (values read after the lock, so a concurrent capacity change is seen);
     loaded talks and series stay loaded.
     """
-    row = _core(_lock_statement(db.session.get_bind().dialect.name), {"id": webinar.id}).one()
-    for name, value in zip(_RULE_COLUMNS, row, strict=True):
-        set_committed_value(webinar, name, value)
+    _lock_and_read(webinar, None)
     return webinar
+
+
+def _lock_and_read(webinar: Webinar, email_normalised: str | None) -> int | None:
+    """The lock, the rule settings and, given an email, that person's active registration on
+    this webinar (one index look-up, read under the lock): one statement, one round trip."""
+    dialect = db.session.get_bind().dialect.name
+    statement = _lock_statement(dialect, with_duplicate=email_normalised is not None)
+    row = _core(statement, {"id": webinar.id, "email": email_normalised}).one()
+    for name, value in zip(_RULE_COLUMNS, row, strict=False):
+        set_committed_value(webinar, name, value)
+    return row[len(_RULE_COLUMNS)] if email_normalised is not None else None
 
 
 _RULE_COLUMNS = ["capacity", "waitlist_enabled", "status", "starts_at", "duration_minutes",
                  "registration_opens_at", "registration_closes_at", "confirmed_count"]
 
-
-_SQLITE_LOCK = (
-    "UPDATE webinar SET id = id WHERE id = :id RETURNING capacity, waitlist_enabled, status, starts_at, "
-    "duration_minutes, registration_opens_at, registration_closes_at, confirmed_count"
-)
+#: The person's active registration, as a column of the lock statement (the partial unique index).
+_SQLITE_DUPLICATE = ("(SELECT registration.id FROM registration WHERE registration.webinar_id = webinar.id "
+                     "AND registration.email_normalised = :email AND registration.status != 'cancelled')")
 
 
 @functools.cache
-def _lock_statement(dialect: str):
-    columns = [Webinar.__table__.c[name] for name in _RULE_COLUMNS]
+def _lock_statement(dialect: str, with_duplicate: bool = False):
+    webinars, registrations = Webinar.__table__, Registration.__table__
+    columns = [webinars.c[name] for name in _RULE_COLUMNS]
     if dialect == "sqlite":
         # Plain SQL on purpose: a Core update() would fire ``updated_at``'s onupdate.
-        return text(_SQLITE_LOCK).columns(*columns)
-    return select(*columns).where(Webinar.__table__.c.id == bindparam("id")).with_for_update()
-
-
-def lock_webinars(webinars) -> list[Webinar]:
-    """Several at once, always in id order so two transactions cannot deadlock."""
-    return [lock_webinar(w) for w in sorted(webinars, key=lambda w: w.id)]
+        returning = ", ".join(_RULE_COLUMNS) + (f", {_SQLITE_DUPLICATE}" if with_duplicate else "")
+        existing = [column("existing_id", Integer)] if with_duplicate else []
+        return text(f"UPDATE webinar SET id = id WHERE id = :id RETURNING {returning}").columns(*columns, *existing)
+    if with_duplicate:
+        columns.append(
+            select(registrations.c.id)
+            .where(registrations.c.webinar_id == webinars.c.id,
+                   registrations.c.email_normalised == bindparam("email"),
+                   registrations.c.status != RegistrationStatus.CANCELLED)
+            .scalar_subquery())
+    return select(*columns).where(webinars.c.id == bindparam("id")).with_for_update(of=webinars)
 
 
 # --- registering ----------------------------------------------------------------------
@@ -300,28 +306,19 @@ def register(webinar: Webinar, details: RegistrantDetails, now: datetime | None 
 
 
 def register_for(webinars, details: RegistrantDetails, now: datetime | None = None) -> list[RegistrationOutcome]:
-    """All or nothing: if any webinar refuses, raise before anything is added."""
+    """All or nothing: if any webinar refuses, raise before anything is added. The webinars are
+    locked in id order, so two people registering for the same pair cannot deadlock."""
     now = now or utcnow()
-    locked = lock_webinars(webinars)
-    counts = {w.id: _seats_and_duplicate(w, details.email_normalised) for w in locked}
-    availabilities = [registration_state(w, now, counts[w.id].seats_left) for w in locked]
+    existing = {w.id: _lock_and_read(w, details.email_normalised) for w in sorted(webinars, key=lambda w: w.id)}
+    availabilities = [registration_state(w, now, _seats_left_as_locked(w)) for w in webinars]
     for availability in availabilities:
         _refuse_unless_accepting(availability)
-    return [_register_locked(a, details, now, counts[a.webinar.id].existing_id) for a in availabilities]
+    return [_register_locked(a, details, now, existing[a.webinar.id]) for a in availabilities]
 
 
-@dataclass(frozen=True)
-class _LockedCounts:
-    seats_left: int | None
-    existing_id: int | None
-
-
-def _seats_and_duplicate(webinar: Webinar, email_normalised: str) -> _LockedCounts:
-    """Seats left (from the counter the lock statement read) and this person's active
-    registration (one index look-up): the same cost with 10 or 50 000 registrations."""
-    existing_id = _core(_ACTIVE_REGISTRATION_ID, {"webinar_id": webinar.id, "email": email_normalised}).scalar()
-    left = None if webinar.capacity is None else max(webinar.capacity - webinar.confirmed_count, 0)
-    return _LockedCounts(left, existing_id)
+def _seats_left_as_locked(webinar: Webinar) -> int | None:
+    """From the counter the lock statement read: the same cost with 10 or 50 000 registrations."""
+    return None if webinar.capacity is None else max(webinar.capacity - webinar.confirmed_count, 0)
 
 
 def _refuse_unless_accepting(availability: Availability) -> None:
