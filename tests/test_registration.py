@@ -129,7 +129,7 @@ def test_a_registration_is_four_statements_and_no_calendar_work(client, csrf, co
         assert client.post(path, data=data).status_code == 302
     statements = [" ".join(s.split()).lower() for s in counter.statements]
     assert len(statements) == 4, statements
-    assert "for update" in statements[1] or statements[1].startswith("update webinar set id = id")
+    assert "for update" in statements[1] or statements[1].startswith("update webinar set confirmed_count = confirmed_count")
     assert "email_normalised" in statements[1] and "confirmed_count" in statements[1]
     assert statements[2].startswith("insert into registration") and "token_hash" in statements[2]
     assert statements[3].startswith("insert into outbox_message")

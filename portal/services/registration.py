@@ -277,10 +277,12 @@ def _lock_statement(dialect: str, with_duplicate: bool = False):
     webinars, registrations = Webinar.__table__, Registration.__table__
     columns = [webinars.c[name] for name in _RULE_COLUMNS]
     if dialect == "sqlite":
-        # Plain SQL on purpose: a Core update() would fire ``updated_at``'s onupdate.
+        # Plain SQL on purpose: a Core update() would fire ``updated_at``'s onupdate. The column
+        # written is one no index covers (``SET id = id`` rewrote the indexes' pages: 0.03 ms more).
         returning = ", ".join(_RULE_COLUMNS) + (f", {_SQLITE_DUPLICATE}" if with_duplicate else "")
         existing = [column("existing_id", Integer)] if with_duplicate else []
-        return text(f"UPDATE webinar SET id = id WHERE id = :id RETURNING {returning}").columns(*columns, *existing)
+        return text(f"UPDATE webinar SET confirmed_count = confirmed_count WHERE id = :id RETURNING {returning}"
+                    ).columns(*columns, *existing)
     if with_duplicate:
         columns.append(
             select(registrations.c.id)
