@@ -54,14 +54,15 @@ def create_app(config: dict | None = None) -> Flask:
     health.init_app(app)
     observability.init_app(app)
     page_cache.init_app(app)
+    _collect_between_requests(app)  # around every page, cached or rendered
     static_files.init_app(app)  # outside the page cache: files never reach it
-    _trust_proxies(app)  # the page cache and the logs see the client's own address
-    _collect_between_requests(app)
+    _trust_proxies(app)  # outermost: the page cache and the logs see the client's own address
     return app
 
 
 def _collect_between_requests(app: Flask) -> None:
-    """Outermost: see ``portal.collector`` (a CPython 3.11 crash when collecting mid-request)."""
+    """See ``portal.collector`` (a CPython 3.11 crash when collecting mid-request). Inside
+    WhiteNoise: a static file answer stays the server's file wrapper (gunicorn's sendfile)."""
     if app.config.get("COLLECT_BETWEEN_REQUESTS", True):
         from portal.collector import CollectBetweenRequests
 

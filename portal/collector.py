@@ -25,7 +25,8 @@ from werkzeug.wsgi import ClosingIterator
 
 
 class CollectBetweenRequests:
-    """WSGI middleware, outermost: the collection follows the close of the whole response."""
+    """WSGI middleware around the app and its page cache: the collection follows the close of
+    the whole response (static files, answered by WhiteNoise outside it, make no cycles)."""
 
     def __init__(self, wsgi_app) -> None:
         self.wsgi_app = wsgi_app

@@ -35,6 +35,19 @@ def test_serving_a_request_switches_automatic_collection_off(client, collector_e
     assert not gc.isenabled()
 
 
+def test_static_files_are_answered_outside_it(app, client, collector_enabled_again):
+    """WhiteNoise answers them before the app: the server's file wrapper (gunicorn's sendfile)
+    reaches the server unwrapped, and no collection follows a file."""
+    from flask import url_for
+
+    with app.test_request_context():
+        path = url_for("static", filename="css/portal.css")
+    answer = client.get(path)
+    answer.close()
+    assert answer.status_code == 200 and answer.mimetype == "text/css"
+    assert gc.isenabled()
+
+
 def test_a_command_keeps_the_automatic_collector(runner, collector_enabled_again):
     """The email worker and imports never pass through the middleware: nothing would collect."""
     runner.invoke(args=["outbox", "send"])
