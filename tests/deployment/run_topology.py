@@ -481,10 +481,15 @@ def step_4(topology: Topology) -> None:
     topology.check(status == 200, f"step 4: /readyz through nginx: {status} {body}")
     status, _ = topology.get("/metrics")
     topology.check(status == 401, f"step 4: /metrics without the token: {status}")
-    status, text = topology.get("/metrics", BASE, "c1", "--full", "--header", f"Authorization: Bearer {METRICS_TOKEN}")
-    confirmed = [line for line in text.splitlines() if line.startswith('portal_registrations_total{outcome="confirmed"}')]
+    # Asked of app2, which has served since the start: the restarted app1 has confirmed nobody
+    # (the seats were gone before it came back), so through nginx the answer depended on which
+    # host round robin picked.
+    status, text = topology.get("/metrics", f"http://{APPS['app2']}:8000", "c1", "--full", "--header",
+                                f"Authorization: Bearer {METRICS_TOKEN}")
+    confirmed = [line for line in text.splitlines()
+                 if line.startswith('portal_registrations_total{outcome="confirmed"}') and float(line.split()[-1]) > 0]
     topology.check(status == 200 and bool(confirmed),
-                   f"step 4: /metrics with the token, every gunicorn worker of one host added up: {confirmed}")
+                   f"step 4: app2's /metrics with the token, every gunicorn worker added up: {confirmed}")
 
 
 def check_logs(topology: Topology) -> None:
