@@ -336,3 +336,33 @@ def test_the_webinar_form_sets_the_audience(client, editor):
     assert client.post(path, data={"csrf_token": token, "title": webinar.title, "audience": "secret",
                                    "start_date": local.date().isoformat(), "start_time": "10:00",
                                    "duration_minutes": "90"}).status_code == 422
+
+
+def test_decision_emails_name_the_webinar_in_the_registrant_language(client, editor):
+    """The organiser works in English; each subject follows the registrant's language."""
+    webinar = make_webinar(audience=WebinarAudience.APPROVAL, title_en="Sextortion trends",
+                           title_fr="Tendances de la sextorsion")
+    to_approve, _ = make_registration(webinar, status=RegistrationStatus.PENDING, preferred_language="fr")
+    to_decline, _ = make_registration(webinar, status=RegistrationStatus.PENDING, preferred_language="fr")
+    assert bulk(client, webinar, [to_approve], action="approve", confirmed="yes").status_code == 302
+    assert bulk(client, webinar, [to_decline], action="decline", confirmed="yes",
+                decline_reason="other").status_code == 302
+    subjects = {m.kind: m.subject for m in messages()}
+    assert set(subjects) == {"confirmation", "declined"}
+    assert all("Tendances de la sextorsion" in s and "Sextortion trends" not in s for s in subjects.values())
+
+
+def test_a_pending_request_on_a_cancelled_webinar_cannot_be_approved(client, editor):
+    from portal.services import programme_editing
+
+    webinar = make_webinar(audience=WebinarAudience.APPROVAL)
+    pending, _ = make_registration(webinar, status=RegistrationStatus.PENDING)
+    programme_editing.cancel_webinar(webinar, "Off.")
+    db.session.commit()
+    assert [m.kind for m in messages()] == ["webinar_cancelled"]  # the person waiting is told
+    response = bulk(client, webinar, [pending], action="approve", confirmed="yes")
+    assert response.status_code == 302
+    assert rows(webinar)[0].status == RegistrationStatus.PENDING
+    assert [m.kind for m in messages()] == ["webinar_cancelled"]  # no "you are registered"
+    with pytest.raises(registrations.RegistrationClosed):
+        registrations.approve(rows(webinar)[0])

@@ -35,6 +35,7 @@ from portal.models import (
 from portal.models.bilingual import shown
 from portal.models.events import series_partners
 from portal.models.types import utcnow
+from portal.services import message_text
 
 SLUG_MAX = 120
 
@@ -119,7 +120,10 @@ def check_registration_window(starts_at: datetime, opens: datetime | None, close
 
 # ---------------------------------------------------------------- webinars
 
-def _registrants(webinar: Webinar, statuses=(RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)):
+_ACTIVE = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
+
+
+def _registrants(webinar: Webinar, statuses=_ACTIVE):
     return db.session.scalars(
         db.select(Registration)
         .where(Registration.webinar_id == webinar.id, Registration.status.in_(statuses),
@@ -168,9 +172,10 @@ def cancel_webinar(webinar: Webinar, message: str, message_fr: str | None = None
     if webinar.status == WebinarStatus.CANCELLED:
         raise ProgrammeError(str(_l("This webinar is already cancelled.")))
     webinar.status = WebinarStatus.CANCELLED
-    webinar.cancellation_message_en = message
-    webinar.cancellation_message_fr = message_fr
-    registrants = _registrants(webinar)
+    webinar.cancellation_message_en = message_text.normalised(message)
+    webinar.cancellation_message_fr = message_text.normalised(message_fr) or None
+    # People awaiting the organisers' decision are told too: their request ends with the webinar.
+    registrants = _registrants(webinar, (*_ACTIVE, RegistrationStatus.PENDING))
     for registration in registrants:
         language = registration.preferred_language or "en"
         with force_locale(language):
@@ -179,7 +184,8 @@ def cancel_webinar(webinar: Webinar, message: str, message_fr: str | None = None
         queue_email(
             kind="webinar_cancelled", recipient=registration.email, subject=subject,
             template="webinar_cancelled",
-            context=email_context(webinar, registration, message=found.text, message_version=found),
+            context=email_context(webinar, registration, message_version=found,
+                                  paragraphs=message_text.paragraphs(found.text)),
             language=registration.preferred_language or "en", registration=registration,
             webinar=webinar, dedupe_key=f"webinar_cancelled:{registration.id}",
         )

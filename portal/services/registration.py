@@ -340,7 +340,7 @@ def _register_locked(availability: Availability, details: RegistrantDetails, now
     if needs_decision(webinar, details.email):
         # No seat is taken or promised: the organiser's approval does that, under this same lock.
         registration = _insert_registration(webinar, details, now, RegistrationStatus.PENDING)
-        _queue(registration, "pending", _l("Your request to attend %(title)s", title=webinar.title),
+        _queue(registration, "pending", _l("Your request to attend %(title)s", title=when_shown(webinar, "title")),
                check_first=False)
         return RegistrationOutcome(webinar, registration, Outcome.PENDING)
     confirmed = availability.state == RegistrationState.OPEN
@@ -511,14 +511,18 @@ def approve(registration: Registration, now: datetime | None = None) -> Registra
     Takes the webinar's lock before counting, exactly like registering, so
     approvals racing with sign-ups never confirm more people than the capacity.
     Approved people join the waiting list in order of approval. Raises
-    ``NotAwaitingDecision`` for any other status, ``SeatsFull`` when full with
-    no waiting list (the registration stays as it was).
+    ``NotAwaitingDecision`` for any other status, ``RegistrationClosed`` when the
+    webinar is cancelled or unpublished (it takes no registrations), ``SeatsFull``
+    when full with no waiting list (the registration stays as it was).
     """
     webinar = lock_webinar(registration.webinar)
     db.session.refresh(registration)
     if registration.status not in (RegistrationStatus.PENDING, RegistrationStatus.DECLINED):
         raise NotAwaitingDecision(registration.id)
     now = now or utcnow()
+    state = _window_state(webinar, now)
+    if state in (RegistrationState.CANCELLED, RegistrationState.DRAFT):
+        raise RegistrationClosed(Availability(webinar, state, None))
     left = seats_left(webinar)
     if left is not None and left <= 0 and not webinar.waitlist_enabled:
         raise SeatsFull(Availability(webinar, RegistrationState.FULL, 0))
@@ -526,11 +530,11 @@ def approve(registration: Registration, now: datetime | None = None) -> Registra
     registration.declined_at = registration.decline_reason = registration.decline_note = None
     if left is None or left > 0:
         registration.status = RegistrationStatus.CONFIRMED
-        _queue(registration, "confirmation", _l("You are registered: %(title)s", title=webinar.title),
+        _queue(registration, "confirmation", _l("You are registered: %(title)s", title=when_shown(webinar, "title")),
                calendar=True)
     else:
         registration.status = RegistrationStatus.WAITLISTED
-        _queue(registration, "waitlisted", _l("You are on the waiting list: %(title)s", title=webinar.title))
+        _queue(registration, "waitlisted", _l("You are on the waiting list: %(title)s", title=when_shown(webinar, "title")))
     db.session.flush()
     return registration
 
@@ -539,8 +543,11 @@ def decline(registration: Registration, reason: DeclineReason, note: str | None 
             now: datetime | None = None) -> Registration:
     """Refuse a pending registration and tell the person, politely, with the reason chosen.
 
-    No seat changes hands (a pending registration holds none), so no lock is needed.
+    No seat changes hands (a pending registration holds none), but the webinar's lock is
+    taken as for an approval, so a decline and an approval of the same person cannot both
+    happen (the second sees the first's status and refuses).
     """
+    lock_webinar(registration.webinar)
     db.session.refresh(registration)
     if registration.status != RegistrationStatus.PENDING:
         raise NotAwaitingDecision(registration.id)
@@ -548,7 +555,7 @@ def decline(registration: Registration, reason: DeclineReason, note: str | None 
     registration.declined_at = now or utcnow()
     registration.decline_reason = DeclineReason(reason)
     registration.decline_note = (note or "").strip() or None
-    _queue(registration, "declined", _l("Your request to attend %(title)s", title=registration.webinar.title),
+    _queue(registration, "declined", _l("Your request to attend %(title)s", title=when_shown(registration.webinar, "title")),
            extra={"reason": registration.decline_reason.value, "note": registration.decline_note or ""})
     db.session.flush()
     return registration
