@@ -14,7 +14,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from portal.extensions import db
-from portal.models import AuditEvent, Material, RegistrationStatus
+from portal.models import AuditEvent, Material, RegistrationStatus, WebinarAudience
 from tests.conftest import csrf_token_from
 from tests.factories import make_organiser, make_registration, make_webinar, now, sign_in
 
@@ -166,6 +166,8 @@ def test_confirmed_registrants_get_materials_others_do_not_until_public(app, cli
     assert "The slides" not in public and "video.example" not in public
     assert client.get(f"/webinars/{webinar.slug}/materials/{material.id}").status_code == 404
     assert client.get(f"/api/v1/webinars/{webinar.slug}").get_json()["recording_url"] is None
+    for listing in ("/", "/webinars/", f"/series/{webinar.series.slug}"):  # the cards of past webinars
+        assert "video.example" not in client.get(listing).get_data(as_text=True), listing
 
     page = client.get(f"/organiser/webinars/{webinar.id}/after").get_data(as_text=True)
     assert client.post(f"/organiser/webinars/{webinar.id}/after/settings",
@@ -203,3 +205,18 @@ def test_viewers_may_not_upload(app, client):
     webinar = make_webinar()
     sign_in(client, make_organiser("viewer"))
     assert client.get(f"/organiser/webinars/{webinar.id}/after").status_code == 403
+
+
+def test_a_vetted_audience_never_gets_public_materials_even_when_marked_public(app, client, editor):
+    """Approval, restricted and invitation webinars: the recording and the files stay on the
+    confirmed participants' own page, whatever the "public" box says."""
+    webinar = make_webinar(starts_at=now() - timedelta(days=1), recording_url="https://video.example/rec",
+                           audience=WebinarAudience.RESTRICTED, materials_public=True)
+    _confirmed, token = make_registration(webinar)
+    assert upload(client, webinar, PDF, "slides.pdf", title="The slides").status_code == 303
+    material = db.session.scalar(select(Material))
+    for listing in (f"/webinars/{webinar.slug}", "/", "/webinars/", f"/series/{webinar.series.slug}"):
+        page = client.get(listing).get_data(as_text=True)
+        assert "The slides" not in page and "video.example" not in page, listing
+    assert client.get(f"/webinars/{webinar.slug}/materials/{material.id}").status_code == 404
+    assert "The slides" in client.get(f"/registration/{token}").get_data(as_text=True)

@@ -70,6 +70,8 @@ def test_manage_page_shows_status_position_and_calendar(client):
     assert "number 2 on the waiting list" in html
     assert f"/webinars/{webinar.slug}.ics" in html
     assert second.email in html
+    french = client.get(f"/fr/registration/{token}")  # the address French emails link to
+    assert french.status_code == 200 and french.headers["Cache-Control"] == "no-store"
 
 
 def test_join_link_only_when_confirmed_and_close_to_the_start(client, app):

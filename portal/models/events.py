@@ -254,10 +254,14 @@ class Webinar(db.Model):
         return -(-self.duration_minutes // 2)
 
     @property
+    def materials_shown_publicly(self) -> bool:
+        """The recording and materials are for everyone only once the organiser made them public,
+        and never for a vetted audience (its confirmed participants have them on their page)."""
+        return bool(self.materials_public) and not self.needs_vetting
+
+    @property
     def public_recording_url(self) -> str | None:
-        """The recording for everyone: only once the organiser made the materials public, and never
-        for a vetted audience (its confirmed participants have it on their registration page)."""
-        return self.recording_url if self.materials_public and not self.needs_vetting else None
+        return self.recording_url if self.materials_shown_publicly else None
 
     @property
     def credited_minutes(self) -> int:

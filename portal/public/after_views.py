@@ -40,7 +40,7 @@ def public_materials_helper():
 @bp.get("/webinars/<slug>/materials/<int:material_id>")
 def public_material(slug: str, material_id: int):
     webinar = programme.public_webinar(slug)
-    if webinar is None or not webinar.materials_public:
+    if webinar is None or not webinar.materials_shown_publicly:
         abort(404)
     found = materials.material_of(webinar.id, material_id)
     response = materials.download(found) if found is not None else None

@@ -189,8 +189,9 @@ def download(material: Material):
 
 
 def public_materials(webinar: Webinar) -> list[Material]:
-    """What the public page shows: nothing unless the organiser marked the materials public."""
-    if not webinar.materials_public or not webinar.is_public:
+    """What the public page shows: nothing unless the organiser marked the materials public
+    (and never for a vetted audience)."""
+    if not webinar.materials_shown_publicly or not webinar.is_public:
         return []
     return materials_of(webinar.id)
 
