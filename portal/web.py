@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -147,14 +146,6 @@ def release_date(app: Flask) -> str:
     return app.config["PORTAL_RELEASE_DATE"]
 
 
-#: Pages reached by a secret link or behind login, in any language (``/fr/registration/…`` too).
-_PERSONAL_PATH = re.compile(r"^(?:/[a-z]{2})?/(?:registration|feedback|organiser)/")
-
-
-def _personal_path(path: str) -> bool:
-    return bool(_PERSONAL_PATH.match(path))
-
-
 def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -236,7 +227,7 @@ def init_app(app: Flask) -> None:
         if app.config.get("PORTAL_ENV") == "production":
             # Browsers refuse plain http for this host for a year once they have seen it over https.
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if _personal_path(request.path):
+        if request.path.startswith(("/registration/", "/feedback/", "/organiser/")):
             # Pages reached by a secret link or behind login must not linger in caches.
             response.headers["Cache-Control"] = "no-store"
         return response
