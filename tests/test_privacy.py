@@ -142,3 +142,37 @@ def test_erase_asks_for_confirmation_then_removes_the_data(client, app):
 
 def test_erase_with_garbage_token_is_404(client, app):
     assert client.get("/registration/not-a-token/erase").status_code == 404
+
+
+def test_purge_clears_certificate_addresses_and_unmatched_report_rows(runner, old_and_recent):
+    from portal.models import AttendanceImport, Certificate, CertificateKind, UnmatchedAttendee
+    from portal.models.attendance import ReportFormat
+
+    old, recent, people = old_and_recent
+    came_old, came_recent = people["Old webinar"][0], people["Recent webinar"][0]
+    certificates = {
+        "old": Certificate(code="OLD-1", kind=CertificateKind.WEBINAR, registration=came_old, webinar=old,
+                           series=old.series, email_normalised=came_old.email_normalised, printed_name="Old Person"),
+        "series": Certificate(code="SER-1", kind=CertificateKind.SERIES, series=old.series,
+                              email_normalised=came_old.email_normalised, printed_name="Old Person"),
+        "recent": Certificate(code="NEW-1", kind=CertificateKind.WEBINAR, registration=came_recent,
+                              webinar=recent, series=recent.series,
+                              email_normalised=came_recent.email_normalised, printed_name="Recent Person"),
+    }
+    report_rows = {}
+    for webinar in (old, recent):
+        imported = AttendanceImport(webinar=webinar, report_format=ReportFormat.ZOOM_MEETING)
+        report_rows[webinar.title] = UnmatchedAttendee(attendance_import=imported, webinar_id=webinar.id,
+                                                       name="Jane Unmatched", email="jane@example.org", minutes=30)
+        db.session.add(report_rows[webinar.title])
+    db.session.add_all(certificates.values())
+    db.session.commit()
+
+    assert runner.invoke(args=["privacy", "purge", "--older-than", "30"]).exit_code == 0
+    db.session.expire_all()
+    assert certificates["old"].email_normalised is None and certificates["series"].email_normalised is None
+    assert certificates["old"].printed_name == "Old Person"  # the holder's code still verifies
+    assert certificates["recent"].email_normalised == came_recent.email_normalised
+    old_row, recent_row = report_rows["Old webinar"], report_rows["Recent webinar"]
+    assert (old_row.name, old_row.email, old_row.minutes) == ("", "", 30)
+    assert (recent_row.name, recent_row.email) == ("Jane Unmatched", "jane@example.org")

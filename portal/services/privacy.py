@@ -3,8 +3,10 @@
 What goes: name, email (both forms), organisation, region, accessibility
 needs, the answers to the organisers' own questions, an organiser's note when declining, the webinar's invitations (name,
 email, link) and their emails, the secret link (its hash is replaced, so old links stop working), the
-link between a registration and its feedback answer, and the recipient and
-bodies of the emails sent to that registration.
+link between a registration and its feedback answer, the recipient and
+bodies of the emails sent to that registration, the address on its certificates
+(the name printed on a certificate stays, so the code its holder shows an employer still
+verifies), and the names and addresses of the webinar's unmatched attendance-report rows.
 
 What stays, so the counts in reports stay right: the registration row itself
 with its status, attendance, preferred language, sector and timestamps, and
@@ -25,12 +27,14 @@ from sqlalchemy import String, cast, delete, literal, select, update
 from portal.extensions import db
 from portal.models import (
     Answer,
+    Certificate,
     FeedbackSubmission,
     Invitation,
     OutboxMessage,
     OutboxStatus,
     PanelQuestion,
     Registration,
+    UnmatchedAttendee,
     Webinar,
 )
 from portal.models.types import utcnow
@@ -79,6 +83,7 @@ def purge_older_than(days: int, now: datetime | None = None) -> PurgeReport:
         count = PurgeCount(webinar)
         count.registrations, count.emails, count.feedback_links = _purge(ids, now)
         count.emails += _purge_invitations(webinar)
+        _purge_unmatched_attendees(webinar)
         report.webinars.append(count)
     return report
 
@@ -111,8 +116,29 @@ def _purge_invitations(webinar: Webinar) -> int:
     ).rowcount
 
 
+def _purge_unmatched_attendees(webinar: Webinar) -> None:
+    """Report rows that matched no registration keep their minutes, not who they were."""
+    db.session.execute(
+        update(UnmatchedAttendee).where(UnmatchedAttendee.webinar_id == webinar.id)
+        .values(name="", email="").execution_options(synchronize_session=False)
+    )
+
+
+def _purge_certificates(registration_ids) -> None:
+    """The address on the person's certificates, for this webinar and for its series."""
+    addresses = select(Registration.email_normalised).where(
+        Registration.id.in_(registration_ids), Registration.email_normalised.is_not(None))
+    db.session.execute(
+        update(Certificate)
+        .where(Certificate.registration_id.in_(registration_ids)
+               | (Certificate.registration_id.is_(None) & Certificate.email_normalised.in_(addresses)))
+        .values(email_normalised=None).execution_options(synchronize_session=False)
+    )
+
+
 def _purge(registration_ids, now: datetime) -> tuple[int, int, int]:
     """Bulk updates over ``registration_ids`` (a SELECT); returns (registrations, emails, feedback links)."""
+    _purge_certificates(registration_ids)  # first: series certificates are found by the address
     people = db.session.execute(
         update(Registration)
         .where(Registration.id.in_(registration_ids), Registration.purged_at.is_(None))
