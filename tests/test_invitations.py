@@ -179,3 +179,10 @@ def test_an_invitation_webinar_is_never_offered_beside_another_form(client):
     db.session.commit()
     page = client.get(f"/register/{public.slug}").get_data(as_text=True)
     assert "Closed session" not in page and invited_only.slug not in page
+
+
+def test_control_characters_in_an_uploaded_list_are_dropped_as_in_the_typed_one(client, editor):
+    webinar = make_webinar(audience=WebinarAudience.INVITATION)
+    assert invite(client, webinar, upload=b"C\x00D, c@b.org\n").status_code in (302, 303)
+    [invitation] = db.session.scalars(select(Invitation)).all()
+    assert invitation.full_name == "CD"

@@ -220,3 +220,14 @@ def test_a_vetted_audience_never_gets_public_materials_even_when_marked_public(a
         assert "The slides" not in page and "video.example" not in page, listing
     assert client.get(f"/webinars/{webinar.slug}/materials/{material.id}").status_code == 404
     assert "The slides" in client.get(f"/registration/{token}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("hours", ["sNaN", "NaN", "Infinity", "-Infinity"])
+def test_credited_hours_that_are_not_numbers_are_refused_with_the_form(client, editor, hours):
+    webinar = make_webinar(starts_at=now() - timedelta(days=1))
+    db.session.commit()
+    page = client.get(f"/organiser/webinars/{webinar.id}/after").get_data(as_text=True)
+    response = client.post(f"/organiser/webinars/{webinar.id}/after/settings",
+                           data={"csrf_token": csrf_token_from(page), "credited_hours": hours})
+    assert response.status_code == 422
+    assert "between 0.25 and 24" in response.get_data(as_text=True)

@@ -389,3 +389,13 @@ def test_pages_issue_a_fixed_number_of_queries(app, client, editor, count_querie
         assert response.status_code == 200
         counts.append(counter.count)
     assert counts[0] == counts[1], counts
+
+
+@pytest.mark.parametrize("raw", ["²", "٣", "99999999999999999999999"])
+def test_bulk_ids_that_are_not_ids_select_nobody(app, client, editor, raw):
+    webinar = make_webinar(starts_at=now() - timedelta(hours=1))
+    person, = _people(webinar, 1)
+    response = post(client, f"/organiser/webinars/{webinar.id}/registrations/bulk", action="attended",
+                    ids=[raw], confirmed="yes")
+    assert response.status_code in (302, 303)
+    assert not fresh(person).attended

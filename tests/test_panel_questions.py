@@ -182,3 +182,15 @@ def test_the_purge_keeps_the_questions_but_not_the_name(app, talk_webinar):
     db.session.commit()
     [question] = stored()
     assert question.text == "Q" and question.share_name is False
+
+
+@pytest.mark.parametrize("into", ["²", "٣", "99999999999999999999999", "-1", ""])
+def test_merging_into_a_malformed_id_is_refused_not_a_server_error(client, editor, into):
+    webinar = make_webinar(starts_at=now() - timedelta(hours=1))
+    registration, _ = make_registration(webinar)
+    question = PanelQuestion(webinar_id=webinar.id, registration_id=registration.id, text="Why?")
+    db.session.add(question)
+    db.session.flush()
+    response = moderate(client, webinar, question, action="merge", into=into)
+    assert response.status_code == 303
+    assert stored()[0].status != PanelQuestionStatus.MERGED

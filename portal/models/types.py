@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Enum
@@ -10,6 +11,16 @@ from sqlalchemy.types import TypeDecorator
 
 #: Primary keys are 32-bit signed integers on PostgreSQL; ids past this are never looked up.
 LARGEST_ID = 2**31 - 1
+_ID = re.compile(r"[0-9]{1,10}")
+
+
+def parse_id(text: str | None) -> int | None:
+    """An id typed or posted by someone: ASCII digits up to LARGEST_ID, else ``None``
+    (``str.isdigit`` also accepts "²" and "٣", which ``int()`` then refuses or misreads)."""
+    if text is None or not _ID.fullmatch(text):
+        return None
+    value = int(text)
+    return value if value <= LARGEST_ID else None
 
 
 def utcnow() -> datetime:

@@ -7,16 +7,22 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DecimalField, IntegerField, StringField
-from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
+from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, StopValidation
 
 from portal.organiser.forms import OrganiserForm
+
+
+def _finite(form, field) -> None:
+    """Decimal reads "sNaN" and "Infinity" too; NumberRange cannot compare a signalling NaN."""
+    if field.data is not None and not field.data.is_finite():
+        raise StopValidation(_l("Give a number of hours between 0.25 and 24."))
 
 
 class AfterSettingsForm(OrganiserForm):
     credited_hours = DecimalField(
         _l("Hours credited on certificates (empty = the webinar's length)"), places=2,
-        validators=[Optional(), NumberRange(min=Decimal("0.25"), max=Decimal("24"),
-                                            message=_l("Give a number of hours between 0.25 and 24."))])
+        validators=[Optional(), _finite, NumberRange(min=Decimal("0.25"), max=Decimal("24"),
+                                                     message=_l("Give a number of hours between 0.25 and 24."))])
     materials_public = BooleanField(_l("Show the recording and materials on the public page too"))
 
 

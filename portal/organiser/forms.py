@@ -35,7 +35,7 @@ from portal.models import DeclineReason, Role, WebinarAudience, WebinarLanguage
 from portal.services.audience import InvalidDomain, parse_domain_patterns
 
 
-def _printable(value):
+def printable(value):
     """Drop NUL and other control characters (except line breaks and tabs) from text input:
     PostgreSQL refuses NUL, and nobody means to type the others."""
     if not isinstance(value, str):
@@ -48,7 +48,7 @@ class OrganiserForm(FlaskForm):
 
     class Meta:
         def bind_field(self, form, unbound_field, options):
-            options["filters"] = [*options.get("filters", ()), _printable]
+            options["filters"] = [*options.get("filters", ()), printable]
             return unbound_field.bind(form=form, **options)
 
 

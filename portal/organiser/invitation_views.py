@@ -10,7 +10,7 @@ from portal.extensions import db
 from portal.models import Invitation, Webinar
 from portal.organiser import bp
 from portal.organiser.access import EDITORS, READERS, role_required
-from portal.organiser.forms import EmptyForm, InvitationForm
+from portal.organiser.forms import EmptyForm, InvitationForm, printable
 from portal.services import audit, invitations
 
 MAX_UPLOAD_BYTES = 1_000_000
@@ -48,7 +48,8 @@ def invite(webinar_id: int):
         try:
             if len(raw) > MAX_UPLOAD_BYTES:
                 raise UnicodeError
-            text = "\n".join(part for part in (text, raw.decode("utf-8-sig")) if part.strip())
+            uploaded = printable(raw.decode("utf-8-sig"))  # as typed text is cleaned by the form
+            text = "\n".join(part for part in (text, uploaded) if part.strip())
         except UnicodeError:
             form.upload.errors.append(_("Upload a UTF-8 CSV file of at most 1 MB."))
             return _page(webinar, form, 422)

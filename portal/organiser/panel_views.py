@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.models import PanelQuestionStatus, Webinar
+from portal.models.types import parse_id
 from portal.organiser import bp
 from portal.organiser.access import EDITORS, READERS, role_required
 from portal.organiser.forms import EmptyForm
@@ -43,8 +44,8 @@ def moderate_panel_question(webinar_id: int, panel_question_id: int):
         abort(400)
     action = request.form.get("action", "")
     if action == "merge":
-        target_id = request.form.get("into", "")
-        target = panel.question_of(webinar, int(target_id)) if target_id.isdigit() else None
+        target_id = parse_id(request.form.get("into"))
+        target = panel.question_of(webinar, target_id) if target_id is not None else None
         if target is None or target.id == question.id:
             flash(_("Choose another question of this webinar to merge into."), "error")
             return redirect(url_for("organiser.panel_queue", webinar_id=webinar.id)), 303

@@ -23,7 +23,7 @@ from portal.models import (
     WebinarMessage,
 )
 from portal.models.bilingual import shown
-from portal.models.types import utcnow
+from portal.models.types import parse_id, utcnow
 from portal.organiser import bp
 from portal.organiser.access import EDITORS, READERS, role_required
 from portal.organiser.attendance_words import refusal_message
@@ -87,10 +87,7 @@ def _language() -> str:
 # ---------------------------------------------------------------- bulk actions
 
 def _selected(webinar: Webinar) -> list[Registration]:
-    ids = []
-    for raw in request.form.getlist("ids")[:MAX_BULK]:
-        if raw.isdigit():
-            ids.append(int(raw))
+    ids = [i for i in map(parse_id, request.form.getlist("ids")[:MAX_BULK]) if i is not None]
     if not ids:
         return []
     return list(db.session.scalars(

@@ -20,7 +20,7 @@ from flask import current_app, session
 
 from portal.extensions import db
 from portal.models import Organiser
-from portal.models.types import LARGEST_ID, utcnow
+from portal.models.types import parse_id, utcnow
 
 VERSION_KEY = "organiser_session_version"
 SIGNED_IN_KEY = "organiser_signed_in_at"
@@ -52,7 +52,7 @@ def _expired(now: float) -> bool:
 
 def signed_in_organiser(organiser_id: str) -> Organiser | None:
     """Flask-Login's user loader: the organiser, or None when the session has ended."""
-    if not organiser_id.isdigit() or int(organiser_id) > LARGEST_ID:
+    if parse_id(organiser_id) is None:
         return None
     now = _now()
     if VERSION_KEY not in session or _expired(now):

@@ -36,6 +36,7 @@ from portal.models import (
     WebinarStatus,
 )
 from portal.models.bilingual import LANGUAGES, TRANSLATABLE, fields_of, is_written
+from portal.models.types import parse_id
 
 # ---------------------------------------------------------------- what is missing
 
@@ -251,14 +252,14 @@ def _decode(data: bytes) -> str:
 def _target(key: str, scope: set[str] | None):
     """(model object, field) for a key, or a reason why not."""
     parts = key.split(".")
-    if len(parts) != 3 or parts[0] not in KINDS or not parts[1].isdigit():
+    if len(parts) != 3 or parts[0] not in KINDS or parse_id(parts[1]) is None:
         return None, str(_l("unknown key “%(key)s”", key=key))
     model = KINDS[parts[0]]
     if parts[2] not in TRANSLATABLE[model.__name__]:
         return None, str(_l("unknown key “%(key)s”", key=key))
     if scope is not None and key not in scope:
         return None, str(_l("“%(key)s” is not a text of this series", key=key))
-    item = db.session.get(model, int(parts[1]))
+    item = db.session.get(model, parse_id(parts[1]))
     if item is None:
         return None, str(_l("“%(key)s” names something that no longer exists", key=key))
     return (item, parts[2]), None
