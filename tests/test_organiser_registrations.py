@@ -354,6 +354,17 @@ def test_message_preview_then_send_one_email_each(app, client, editor):
     assert db.session.scalar(db.select(db.func.count()).select_from(OutboxMessage)) == 3
 
 
+def test_a_replayed_message_as_a_browser_sends_it_is_not_sent_twice(app, client, editor):
+    """Browsers send CRLF line endings; the stored message has LF and no trailing spaces."""
+    webinar = make_webinar()
+    _people(webinar, 2)
+    path = f"/organiser/webinars/{webinar.id}/message"
+    fields = {"audience": "all", "subject": "Slides", "body": "Hello all,  \r\n\r\nSee you soon.\r\n"}
+    assert post(client, path, **fields, confirmed="yes").status_code == 302
+    assert post(client, path, **fields, confirmed="yes").status_code == 409
+    assert db.session.scalar(db.select(db.func.count()).select_from(OutboxMessage)) == 2
+
+
 def test_message_bad_input(app, client, editor):
     webinar = make_webinar()
     path = f"/organiser/webinars/{webinar.id}/message"

@@ -335,16 +335,27 @@ def registrations_csv(webinar_id: int):
 DUPLICATE_WINDOW = timedelta(minutes=10)
 
 
+def _message_texts(form: MessageForm) -> dict[str, str | None]:
+    """The texts as stored: what is sent and what a replay is compared with (browsers send CRLF)."""
+    return {
+        "subject_en": (form.subject.data or "").strip(),
+        "subject_fr": (form.subject_fr.data or "").strip() or None,
+        "body_en": message_text.normalised(form.body.data),
+        "body_fr": message_text.normalised(form.body_fr.data) or None,
+    }
+
+
 def _is_duplicate(webinar: Webinar, form: MessageForm) -> bool:
     """A replayed send (double click, back button) must not email everyone twice."""
+    texts = _message_texts(form)
     return db.session.scalar(
         db.select(WebinarMessage.id).where(
             WebinarMessage.webinar_id == webinar.id,
             WebinarMessage.audience == form.audience.data,
-            WebinarMessage.subject_en == (form.subject.data or "").strip(),
-            WebinarMessage.body_en == (form.body.data or "").strip(),
-            db.func.coalesce(WebinarMessage.subject_fr, "") == (form.subject_fr.data or "").strip(),
-            db.func.coalesce(WebinarMessage.body_fr, "") == (form.body_fr.data or "").strip(),
+            WebinarMessage.subject_en == texts["subject_en"],
+            WebinarMessage.body_en == texts["body_en"],
+            db.func.coalesce(WebinarMessage.subject_fr, "") == (texts["subject_fr"] or ""),
+            db.func.coalesce(WebinarMessage.body_fr, "") == (texts["body_fr"] or ""),
             WebinarMessage.created_at >= utcnow() - DUPLICATE_WINDOW,
         ).limit(1)
     ) is not None
@@ -375,11 +386,8 @@ def message_registrants(webinar_id: int):
 def _send_message(webinar: Webinar, form: MessageForm) -> int:
     from portal.services.outbox import queue_email
 
-    message = WebinarMessage(
-        webinar_id=webinar.id, organiser_id=current_user.id, audience=form.audience.data,
-        subject_en=(form.subject.data or "").strip(), subject_fr=(form.subject_fr.data or "").strip() or None,
-        body_en=message_text.normalised(form.body.data), body_fr=message_text.normalised(form.body_fr.data) or None,
-    )
+    message = WebinarMessage(webinar_id=webinar.id, organiser_id=current_user.id, audience=form.audience.data,
+                             **_message_texts(form))
     db.session.add(message)
     db.session.flush()
     count = 0
