@@ -78,3 +78,16 @@ def test_viewers_cannot_add(client):
     webinar = make_webinar()
     db.session.commit()
     assert client.get(f"/organiser/webinars/{webinar.id}/registrations/new").status_code == 403
+
+
+def test_added_to_an_approval_webinar_they_await_a_decision_and_the_flash_says_so(client, editor):
+    from portal.models import WebinarAudience
+
+    webinar = make_webinar(audience=WebinarAudience.APPROVAL)
+    db.session.commit()
+    response = _add(client, webinar)
+    assert response.status_code == 302
+    assert db.session.scalar(db.select(Registration.status).where(Registration.email == "caller@example.org")) \
+        == RegistrationStatus.PENDING
+    page = client.get(response.location).get_data(as_text=True)
+    assert "needs your decision" in page and "already registered" not in page

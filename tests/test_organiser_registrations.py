@@ -410,3 +410,19 @@ def test_bulk_ids_that_are_not_ids_select_nobody(app, client, editor, raw):
                     ids=[raw], confirmed="yes")
     assert response.status_code in (302, 303)
     assert not fresh(person).attended
+
+
+def test_a_bulk_tick_makes_a_report_decided_attendee_a_hand_tick(app, client, editor):
+    """Hand ticks survive a threshold change; a report's decision does not."""
+    from portal.models import AttendanceSource
+    from portal.services import attendance
+
+    webinar = make_webinar(starts_at=now() - timedelta(hours=3))
+    person, = _people(webinar, 1, attended=True)
+    person.attendance_source, person.attended_minutes = AttendanceSource.REPORT, 20
+    response = post(client, f"/organiser/webinars/{webinar.id}/registrations/bulk", action="attended",
+                    ids=[str(person.id)], confirmed="yes")
+    assert response.status_code in (302, 303)
+    assert fresh(person).attendance_source == AttendanceSource.HAND
+    attendance.set_threshold(webinar, 60)
+    assert fresh(person).attended

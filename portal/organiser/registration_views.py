@@ -15,6 +15,7 @@ from portal.extensions import db
 from portal.labels import label
 from portal.models import (
     Answer,
+    AttendanceSource,
     DeclineReason,
     Registration,
     RegistrationStatus,
@@ -200,7 +201,9 @@ def _apply_one(action: str, registration: Registration) -> str | None:
         before = registration.attended
         if registration.status == RegistrationStatus.CANCELLED:
             return _("the registration is cancelled")
-        if registration.attended == present or not attendance.mark_by_hand(registration, present):
+        # A tick the report decided becomes a hand tick, which a later threshold change leaves be.
+        by_report = registration.attendance_source == AttendanceSource.REPORT
+        if (registration.attended == present and not by_report) or not attendance.mark_by_hand(registration, present):
             return _("already marked as attended") if present else _("already marked as not attended")
         audit.record("attendance", registration, summary=summary, changes={"attended": (before, present)})
         return None
@@ -446,9 +449,13 @@ def add_registration(webinar_id: int):
     return redirect(url_for("organiser.registrations", webinar_id=webinar_id))
 
 
-def _outcome_message(outcome) -> str:
+def _outcome_message(outcome: registration_rules.Outcome) -> str:
+    Outcome = registration_rules.Outcome
     return {
-        "confirmed": _("Registered: they have a seat and were emailed their confirmation."),
-        "waitlisted": _("The webinar is full: they are on the waiting list and were emailed so."),
-    }.get(str(outcome), _("This email was already registered for this webinar: the person was sent "
-                          "their link again, nothing else changed."))
+        Outcome.CONFIRMED: _("Registered: they have a seat and were emailed their confirmation."),
+        Outcome.WAITLISTED: _("The webinar is full: they are on the waiting list and were emailed so."),
+        Outcome.PENDING: _("Added: this webinar needs your decision, so they await it (approve them below) "
+                           "and were emailed so."),
+        Outcome.ALREADY_REGISTERED: _("This email was already registered for this webinar: the person was "
+                                      "sent their link again, nothing else changed."),
+    }[outcome]
