@@ -34,7 +34,11 @@ class CollectBetweenRequests:
     def __call__(self, environ, start_response):
         if gc.isenabled():
             gc.disable()  # this process serves requests: collect between them from now on
-        return ClosingIterator(self.wsgi_app(environ, start_response), collect_if_due)
+        answer = self.wsgi_app(environ, start_response)
+        file_wrapper = environ.get("wsgi.file_wrapper")
+        if isinstance(file_wrapper, type) and isinstance(answer, file_wrapper):
+            return answer  # a file download (sendfile): it makes no cycles to collect
+        return ClosingIterator(answer, collect_if_due)
 
 
 def collect_if_due() -> int | None:

@@ -47,6 +47,8 @@ PAGE_KEY = "portal.page_key"
 CSRF_PLACEHOLDER = "\x00csrf-token\x00"
 #: Smaller pages are sent as they are: compressing them saves less than a packet.
 GZIP_FROM_BYTES = 1024
+#: Paths no view marks public, answered without looking the content version up.
+NEVER_PUBLIC = ("/healthz", "/readyz", "/metrics", "/organiser/", "/registration/", "/feedback/")
 #: After a Redis error, how long to use the per-process cache before trying Redis again.
 REDIS_RETRY_SECONDS = 5.0
 
@@ -218,7 +220,8 @@ class PublicPageCache:
 
     def __call__(self, environ, start_response):
         started = time.perf_counter()
-        if environ.get("REQUEST_METHOD") != "GET" or not self._anonymous(environ):
+        if (environ.get("REQUEST_METHOD") != "GET" or self._never_public(environ.get("PATH_INFO", ""))
+                or not self._anonymous(environ)):
             return self.wsgi_app(environ, start_response)
         version = self._content_version()
         if version is None:  # the database is unreachable: let the app answer (503)
@@ -230,15 +233,25 @@ class PublicPageCache:
         environ[PAGE_KEY] = key  # for shared_form_page
         return self._render_and_keep(environ, start_response, key)
 
-    # The language is part of the key, chosen as portal.i18n.select_locale chooses it.
+    # The language is part of the key. A page's answer follows the reader's choice (cookie, then
+    # Accept-Language: an unprefixed address redirects a French reader); the API's, as
+    # portal.i18n.select_locale decides it, ``?lang=`` (in the key already), then Accept-Language.
     def _language(self, environ) -> str:
         from werkzeug.http import parse_cookie
 
         chosen = parse_cookie(environ.get("HTTP_COOKIE", "")).get("portal_lang")
-        if chosen in self.languages:
+        if chosen in self.languages and not environ.get("PATH_INFO", "").startswith("/api/"):
             return chosen
         accepted = parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept)
         return accepted.best_match(self.languages) or self.default_language
+
+    def _never_public(self, path: str) -> bool:
+        """Probes, metrics and the personal or signed-in areas: no version look-up for them."""
+        for language in self.languages:
+            if path.startswith(f"/{language}/"):
+                path = path[len(language) + 1:]
+                break
+        return path.startswith(NEVER_PUBLIC)
 
     def _anonymous(self, environ) -> bool:
         from werkzeug.http import parse_cookie
@@ -281,28 +294,36 @@ class PublicPageCache:
         return [body]
 
     def _render_and_keep(self, environ, start_response, key: str) -> Iterable[bytes]:
+        """Keep the answer when the view marked it public; anything else (a file download, an
+        error, a page with a cookie) passes through untouched: not read into memory, and a file
+        stays the server's file wrapper."""
         captured: dict = {}
 
         def capture(status, headers, exc_info=None):
-            captured["status"], captured["headers"] = status, headers
-            return lambda _data: None
+            route = next((v for k, v in headers if k == STORE_HEADER), None)
+            headers = [(k, v) for k, v in headers if k != STORE_HEADER]
+            keep = (route is not None and status.startswith("200")
+                    and not any(k.lower() == "set-cookie" for k, _ in headers))
+            captured.update(status=status, headers=headers, route=route, keep=keep)
+            if keep:
+                return lambda _data: None
+            return start_response(status, headers, exc_info)
 
         chunks = self.wsgi_app(environ, capture)
+        if not captured.get("keep"):
+            return chunks
         try:
             body = b"".join(chunks)
         finally:
             if hasattr(chunks, "close"):
                 chunks.close()
         status, headers = captured["status"], captured["headers"]
-        route = next((v for k, v in headers if k == STORE_HEADER), None)
-        headers = [(k, v) for k, v in headers if k != STORE_HEADER]
-        if route and status.startswith("200") and not any(k.lower() == "set-cookie" for k, _ in headers):
-            etag = next((v for k, v in headers if k.lower() == "etag"), None)
-            kept = [(k, v) for k, v in headers if k.lower() != "x-request-id"]  # each answer has its own
-            # Compressed once here, not per request: a large page (3 000 presenters) costs its
-            # bytes on every answer, and browsers all accept gzip.
-            gzipped = gzip.compress(body, 6) if len(body) >= GZIP_FROM_BYTES else None
-            self.stores.set(key, (status, kept, body, etag.strip('"') if etag else None, route, gzipped))
+        etag = next((v for k, v in headers if k.lower() == "etag"), None)
+        kept = [(k, v) for k, v in headers if k.lower() != "x-request-id"]  # each answer has its own
+        # Compressed once here, not per request: a large page (3 000 presenters) costs its
+        # bytes on every answer, and browsers all accept gzip.
+        gzipped = gzip.compress(body, 6) if len(body) >= GZIP_FROM_BYTES else None
+        self.stores.set(key, (status, kept, body, etag.strip('"') if etag else None, captured["route"], gzipped))
         start_response(status, headers)
         return [body]
 

@@ -231,3 +231,27 @@ def test_credited_hours_that_are_not_numbers_are_refused_with_the_form(client, e
                            data={"csrf_token": csrf_token_from(page), "credited_hours": hours})
     assert response.status_code == 422
     assert "between 0.25 and 24" in response.get_data(as_text=True)
+
+
+def test_a_public_file_download_is_streamed_not_read_into_memory(app):
+    """The page cache in front of the app keeps only pages; a file passes through in blocks."""
+    import tracemalloc
+
+    from portal.services import materials
+
+    big = PDF + b"%" * (8 * 1024 * 1024)
+    webinar = make_webinar(starts_at=now() - timedelta(days=1), materials_public=True)
+    # Stored through the service (the test client would keep an 8 MB upload body open).
+    material = materials.save_upload(webinar, FileStorage(io.BytesIO(big), "big.pdf"), "Big")
+    db.session.commit()
+    visitor = app.test_client()  # anonymous: no session cookie, so the page cache is in the way
+    tracemalloc.start()
+    try:
+        response = visitor.get(f"/webinars/{webinar.slug}/materials/{material.id}", buffered=False)
+        received = sum(len(block) for block in response.response)
+        response.close()
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert response.status_code == 200 and received == len(big)
+    assert peak < 2 * 1024 * 1024, f"{peak} bytes held at once for an {len(big)}-byte file"

@@ -334,3 +334,24 @@ def test_a_large_cached_page_goes_out_gzipped_to_whoever_accepts_it(client, prog
     assert again.status_code == 304
     refused = client.get(path, headers={"Accept-Encoding": "gzip;q=0, identity"})
     assert "Content-Encoding" not in refused.headers and refused.data == plain.data
+
+
+def test_the_api_is_kept_under_the_language_it_answered_in_not_the_cookie(app, programme):
+    """The API's language comes from ?lang= then Accept-Language, never the page cookie: a
+    French answer must not be kept as the English one for the next visitor."""
+    first, second = app.test_client(), app.test_client()
+    first.set_cookie("portal_lang", "en")
+    flask_babel.refresh()
+    french = first.get("/api/v1/webinars", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "/fr/webinars/" in french
+    flask_babel.refresh()
+    english = second.get("/api/v1/webinars", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "/fr/webinars/" not in english
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/organiser/login", "/fr/organiser/login"])
+def test_probes_and_the_signed_in_area_do_not_look_up_the_content_version(app, count_queries, path):
+    visitor = app.test_client()
+    with count_queries() as counter:
+        assert visitor.get(path).status_code == 200
+    assert not any("content_version" in s for s in counter.statements), counter.statements
