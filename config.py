@@ -93,6 +93,16 @@ def secret_key_problem(key: str) -> str | None:
     return None
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _log_level(env) -> str:
+    level = (env("LOG_LEVEL") or "INFO").strip().upper()
+    if level not in LOG_LEVELS:
+        raise ConfigurationError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
+    return level
+
+
 def _mail_backend(env) -> str | None:
     """``file`` or ``smtp`` when chosen; None lets MAIL_SERVER decide (SMTP when it is set)."""
     backend = (env("MAIL_BACKEND") or "").strip().lower() or None
@@ -166,7 +176,7 @@ def settings_for(environ: os._Environ | dict, instance_path: str) -> dict:
         "ORGANISER_SESSION_HOURS": _int(env("ORGANISER_SESSION_HOURS"), 12),
         "METRICS_TOKEN": env("METRICS_TOKEN") or None,
         "LOG_FORMAT": "text" if (env("LOG_FORMAT") or "json").strip().lower() == "text" else "json",
-        "LOG_LEVEL": (env("LOG_LEVEL") or "INFO").strip().upper(),
+        "LOG_LEVEL": _log_level(env),
         # Publishing refuses (instead of asking) while a public text lacks its other language.
         "REQUIRE_BOTH_LANGUAGES": _flag(env("REQUIRE_BOTH_LANGUAGES")),
         "FEEDBACK_REMINDER_DAYS_BEFORE": _int(env("FEEDBACK_REMINDER_DAYS_BEFORE"), 3),

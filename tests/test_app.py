@@ -56,3 +56,17 @@ def test_healthz_unavailable_when_database_is_unreachable(tmp_path):
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json["database"] is False
+
+
+@pytest.mark.parametrize("command", ["reminders send", "feedback invite", "feedback remind", "followup send",
+                                     "privacy purge"])
+def test_every_timed_command_has_a_systemd_timer(command):
+    """What nobody runs is never sent: each periodic command of the spec has a service and a timer."""
+    import pathlib
+
+    units = pathlib.Path(__file__).parent.parent / "deploy" / "systemd"
+    services = [p for p in units.glob("*.service") if f"flask --app portal {command}" in p.read_text()]
+    assert len(services) == 1, command
+    timer = services[0].with_suffix(".timer")
+    assert timer.exists() and f"Unit={services[0].name}" in timer.read_text()
+    assert timer.name in (pathlib.Path(__file__).parent.parent / "README.md").read_text()

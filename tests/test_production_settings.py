@@ -136,3 +136,9 @@ def test_every_405_carries_allow_in_html_too(app, client):
         assert response.headers.get("Allow"), path
     html = client.get("/organiser/logout")
     assert html.mimetype == "text/html" and "POST" in html.headers["Allow"]
+
+
+@pytest.mark.parametrize("level", ["verbose", "5", "info;rm"])
+def test_an_unknown_log_level_is_one_clear_line_not_a_traceback(tmp_path, level):
+    assert "LOG_LEVEL must be one of" in refusal(tmp_path, LOG_LEVEL=level)
+    assert settings_for({**SAFE, "LOG_LEVEL": " warning "}, str(tmp_path))["LOG_LEVEL"] == "WARNING"
