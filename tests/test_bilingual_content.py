@@ -669,3 +669,10 @@ def test_email_subject_names_the_webinar_in_the_registrant_language(client, csrf
     message = db.session.scalar(db.select(OutboxMessage).where(OutboxMessage.recipient == "fr@example.org"))
     assert "Tendances de la sextorsion" in message.subject and "Sextortion trends" not in message.subject
     assert "Tendances de la sextorsion" in message.body_text
+
+
+def test_a_presenter_page_heading_marks_a_borrowed_honorific_without_a_note_inside_the_name(client, scene):
+    page = client.get("/fr/presenters/detective").get_data(as_text=True)
+    heading = page[page.index("<h1>"):page.index("</h1>")]
+    assert '<span lang="en">Detective</span> John Doe' in heading
+    assert "lang-note" not in heading

@@ -324,3 +324,19 @@ def test_after_page_and_manage_page_issue_a_fixed_number_of_queries(client, edit
             counts.setdefault(name, []).append(counter.count)
     for name, (few, many) in counts.items():
         assert few == many, (name, few, many)
+
+
+def test_a_series_certificate_lists_its_sessions_in_the_holder_language(app, client, editor):
+    """Issued from an English organiser's page, a French holder's certificate names the webinars in French."""
+    from portal.services import certificates
+
+    series = make_series(title="The Series", host=public_safety())
+    webinars = [held_webinar(series, title=f"Webinar {n}", starts_at=now() - timedelta(days=30 - n)) for n in (1, 2)]
+    for webinar in webinars:
+        webinar.title_fr = f"Le webinaire {webinar.title[-1]}"
+        make_registration(webinar, full_name=ZOE, email="zoe@example.org", attended=True, preferred_language="fr")
+    db.session.commit()
+    with app.test_request_context("/organiser/"):  # an English request
+        assert certificates.issue_for_series(series) == 1
+    [certificate] = certificates.series_certificates(series)
+    assert [s["title"] for s in certificate.sessions] == ["Le webinaire 1", "Le webinaire 2"]

@@ -148,3 +148,15 @@ def test_dashboard_shows_the_response_rate_among_attendees(client):
     sign_in(client, make_organiser("viewer"))
     html = client.get("/organiser/").get_data(as_text=True)
     assert "25.0 % of attendees" in html
+
+
+def test_the_materials_are_read_once_for_all_recipients(app, scene, count_queries):
+    from portal.services import followup
+
+    for n in range(5):
+        make_registration(scene["webinar"], email=f"more-{n}@example.org", attended=True)
+    db.session.commit()
+    with count_queries() as counter:
+        report = followup.send_for(scene["webinar"])
+    assert report.queued == 7
+    assert sum(bool(re.search(r"\bfrom material\b", s, re.IGNORECASE)) for s in counter.statements) == 1

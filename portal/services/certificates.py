@@ -32,6 +32,7 @@ from portal.models import (
     Webinar,
     WebinarStatus,
 )
+from portal.models.bilingual import shown
 from portal.models.types import utcnow
 from portal.services import attendance, audit
 from portal.web import absolute_url
@@ -214,7 +215,9 @@ def series_attendance(series: Series, now: datetime | None = None,
 
 
 def _series_values(series: Series, person: SeriesAttendance) -> dict:
-    sessions = [{"webinar_id": r.webinar.id, "title": r.webinar.title, "starts_at": r.webinar.starts_at.isoformat(),
+    # The title in the holder's language, not in whoever's request issued it.
+    sessions = [{"webinar_id": r.webinar.id, "title": shown(r.webinar, "title", person.language).text,
+                 "starts_at": r.webinar.starts_at.isoformat(),
                  "minutes": r.webinar.credited_minutes} for r in person.registrations]
     return {
         "code": new_code(), "kind": CertificateKind.SERIES, "registration_id": None, "webinar_id": None,

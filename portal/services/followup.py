@@ -64,7 +64,7 @@ def next_webinar(webinar: Webinar, now: datetime | None = None) -> Webinar | Non
 
 
 def _context(registration: Registration, token: str, webinar: Webinar, now: datetime,
-             certificate_url: str | None) -> dict:
+             certificate_url: str | None, shared_materials: list) -> dict:
     window = feedback_rules.feedback_window(webinar)
     following = next_webinar(webinar, now)
     # Links lead to the pages in the registrant's language (/fr/… for a French registrant).
@@ -72,7 +72,7 @@ def _context(registration: Registration, token: str, webinar: Webinar, now: date
     material_links = [
         (m.title, m.url if m.url else absolute_url("registration.material", language=language, token=token,
                                                       material_id=m.id))
-        for m in materials.materials_of(webinar.id)
+        for m in shared_materials
     ]
     return {
         "registration": registration,
@@ -115,6 +115,7 @@ def send_for(webinar: Webinar, now: datetime | None = None) -> FollowupReport:
         .order_by(Registration.id)
     ).all()
     issued = {c.registration_id: c for c in certificates.webinar_certificates(webinar)}
+    shared_materials = materials.materials_of(webinar.id)  # once, not once per person
     for registration in people:
         token = registrations.manage_token(registration)
         certificate = issued.get(registration.id)
@@ -127,7 +128,7 @@ def send_for(webinar: Webinar, now: datetime | None = None) -> FollowupReport:
             recipient=registration.email,
             subject=_subject(version, webinar),
             template=f"followup_{version}",
-            context=_context(registration, token, webinar, now, certificate_url),
+            context=_context(registration, token, webinar, now, certificate_url, shared_materials),
             language=registration.preferred_language or "en",
             registration=registration,
             webinar=webinar,
@@ -156,7 +157,7 @@ def preview(webinar: Webinar, version: str, language: str, now: datetime | None 
     token = SAMPLE_LINK
     certificate_url = (absolute_url("registration.certificate", language=language, token=token)
                        if version == ATTENDED else None)
-    context = _context(sample, token, webinar, now, certificate_url)
+    context = _context(sample, token, webinar, now, certificate_url, materials.materials_of(webinar.id))
     return render_message(f"followup_{version}", context, language, _subject(version, webinar))
 
 
