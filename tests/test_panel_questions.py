@@ -194,3 +194,14 @@ def test_merging_into_a_malformed_id_is_refused_not_a_server_error(client, edito
     response = moderate(client, webinar, question, action="merge", into=into)
     assert response.status_code == 303
     assert stored()[0].status != PanelQuestionStatus.MERGED
+
+
+def test_a_failed_details_save_keeps_the_talks_offered_for_a_question(client, talk_webinar):
+    webinar, _talk = talk_webinar
+    _registration, token = make_registration(webinar)
+    db.session.commit()
+    page = client.get(f"/registration/{token}").get_data(as_text=True)
+    assert "Project Maverick" in page
+    bad = client.post(f"/registration/{token}/details", data={"csrf_token": csrf_token_from(page), "full_name": ""})
+    assert bad.status_code == 422
+    assert "Project Maverick" in bad.get_data(as_text=True)  # still offered in the question's "For"

@@ -90,13 +90,18 @@ def _build_form(webinar: Webinar, now, invitation: Invitation | None = None) -> 
 
 
 def _offer_talks(form, webinar: Webinar) -> None:
-    """The talks a question for the presenters may be addressed to; on POST read only when one was written."""
-    whole_panel = [SelectChoice("", _("The whole panel"))]
+    """The talks a question for the presenters may be addressed to; on a POST of this form,
+    read only when a question was written (the choice is checked only then)."""
     if form.is_submitted() and not (request.form.get("panel_question") or "").strip():
-        form.panel_presentation.choices = whole_panel
+        form.panel_presentation.choices = _talk_choices(None)
         return
-    talks = panel_questions.presentations_of(webinar)
-    form.panel_presentation.choices = whole_panel + [SelectChoice(str(t.id), t.title) for t in talks]
+    form.panel_presentation.choices = _talk_choices(webinar)
+
+
+def _talk_choices(webinar: Webinar | None) -> list[SelectChoice]:
+    """The whole panel, then each talk of ``webinar`` (none without one)."""
+    talks = panel_questions.presentations_of(webinar) if webinar is not None else []
+    return [SelectChoice("", _("The whole panel"))] + [SelectChoice(str(t.id), t.title) for t in talks]
 
 
 def _panel_question_fits(form) -> bool:
@@ -236,8 +241,9 @@ def _manage_page(token: str, registration: Registration, details_form: DetailsFo
     now = utcnow()
     asking = panel_questions.open_for(registration, now)
     if asking and question_form is None:
+        # Not _offer_talks: this page is also the answer to a POST of another form (details).
         question_form = PanelQuestionForm(formdata=None)
-        _offer_talks(question_form, registration.webinar)
+        question_form.panel_presentation.choices = _talk_choices(registration.webinar)
     return render_template(
         "registration/manage.html",
         token=token,
