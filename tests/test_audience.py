@@ -366,3 +366,12 @@ def test_a_pending_request_on_a_cancelled_webinar_cannot_be_approved(client, edi
     assert [m.kind for m in messages()] == ["webinar_cancelled"]  # no "you are registered"
     with pytest.raises(registrations.RegistrationClosed):
         registrations.approve(rows(webinar)[0])
+
+
+def test_lists_offer_no_register_button_for_an_invitation_only_webinar(client):
+    webinar = make_webinar(audience=WebinarAudience.INVITATION, capacity=10)
+    db.session.commit()
+    for listing in ("/", "/webinars/"):
+        page = client.get(listing).get_data(as_text=True)
+        assert f'href="/register/{webinar.slug}"' not in page, listing
+        assert "By invitation only" in page, listing
