@@ -229,3 +229,33 @@ def test_link_resent_is_not_deduplicated(app):
         db.session.commit()
     kinds = db.session.scalars(select(OutboxMessage.kind).order_by(OutboxMessage.id)).all()
     assert kinds == ["confirmation", "link_resent", "link_resent"]
+
+
+class DisconnectingInbox(Inbox):
+    """A server that takes two messages, then drops the connection in the middle of the third."""
+
+    async def handle_DATA(self, server, session, envelope):
+        if len(self.messages) >= 2:
+            server.transport.close()
+            return "421 4.3.2 Shutting down"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_connection_lost_mid_pass_spends_no_try_of_the_messages_after_it(app):
+    port = free_port()
+    inbox = DisconnectingInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    for n in range(6):
+        queue_email(kind="test", recipient=f"p{n}@example.org", subject="Hi", template="link_resent",
+                    context=_context())
+    db.session.commit()
+    try:
+        report = deliver_due()
+    finally:
+        controller.stop()
+    messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert len(inbox.messages) == 2 and report.sent == 2 and report.server_down
+    assert [m.attempts for m in messages[2:]] == [1, 0, 0, 0]  # only the message in hand spent a try
+    assert all(m.status == OutboxStatus.PENDING for m in messages[2:])

@@ -238,6 +238,13 @@ def deliver_due(now: datetime | None = None, batch: int = 50,
             for message in messages:
                 try:
                     transport.send(build_email(message, calendar_attachment(message, calendars)), message)
+                except _SESSION_LOST as error:
+                    # The message in hand spends its try (it may be the cause); the rest go back
+                    # untouched, below, as when the server cannot be reached at all.
+                    _record_failure(message, error, now, report)
+                    handled.add(message.id)
+                    db.session.commit()
+                    raise
                 except (OSError, smtplib.SMTPException) as error:
                     _record_failure(message, error, now, report)
                 else:
@@ -247,13 +254,17 @@ def deliver_due(now: datetime | None = None, batch: int = 50,
                 if stop is not None and stop():
                     break
     except (OSError, smtplib.SMTPException) as error:
-        # The server could not be reached at all (or the session broke between messages).
+        # The server could not be reached at all, or the session broke during the pass.
         report.server_down = True
         _hand_back([m for m in messages if m.id not in handled], now, error)
         report.retrying += len(messages) - len(handled)
         return report
     _hand_back([m for m in messages if m.id not in handled], now)
     return report
+
+
+#: The connection itself is gone: not one message's fault.
+_SESSION_LOST = (smtplib.SMTPServerDisconnected, ConnectionError, TimeoutError)
 
 
 def _hand_back(messages: list[OutboxMessage], now: datetime, error: Exception | None = None) -> None:
