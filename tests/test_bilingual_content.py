@@ -676,3 +676,28 @@ def test_a_presenter_page_heading_marks_a_borrowed_honorific_without_a_note_insi
     heading = page[page.index("<h1>"):page.index("</h1>")]
     assert '<span lang="en">Detective</span> John Doe' in heading
     assert "lang-note" not in heading
+
+
+def test_an_organisation_name_another_has_or_the_file_gives_twice_is_refused(app, scene):
+    slug = scene["series"].slug
+    rcmp = scene["analyst"].roles[0].organisation
+    tps = scene["detective"].roles[0].organisation
+    taken = f"key,context,en,fr\r\norganisation.{tps.id}.name,,royal canadian mounted police,\r\n"
+    with pytest.raises(translations.TranslationFileError) as refused:
+        translations.import_csv(taken.encode(), translations.load_series(slug))
+    assert "Line 2: another organisation is already named" in str(refused.value)
+    db.session.rollback()
+    kept = f"key,context,en,fr\r\norganisation.{tps.id}.name,,TORONTO Police Service,\r\n"  # its own name
+    assert translations.import_csv(kept.encode(), translations.load_series(slug)).changed == 1
+    db.session.rollback()
+    twice = (f"key,context,en,fr\r\norganisation.{tps.id}.name,,Same Name,\r\n"
+             f"organisation.{rcmp.id}.name,,same name,\r\n")
+    with pytest.raises(translations.TranslationFileError) as refused:
+        translations.import_csv(twice.encode(), translations.load_series(slug))
+    assert "Line 3: another organisation is already named" in str(refused.value)
+
+
+def test_a_key_with_other_digits_is_an_unknown_key_not_an_error(app, scene):
+    with pytest.raises(translations.TranslationFileError) as refused:
+        translations.import_csv("key,context,en,fr\r\nwebinar.².title,,x,y\r\n".encode())
+    assert "unknown key" in str(refused.value)

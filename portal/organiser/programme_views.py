@@ -742,13 +742,6 @@ def _organisation_values(form: OrganisationForm) -> dict:
     }
 
 
-def _name_taken(name: str, exclude_id: int | None) -> bool:
-    statement = db.select(Organisation.id).where(db.func.lower(Organisation.name_en) == name.lower())
-    if exclude_id:
-        statement = statement.where(Organisation.id != exclude_id)
-    return db.session.scalar(statement.limit(1)) is not None
-
-
 @bp.route("/organisations/new", methods=["GET", "POST"])
 @bp.route("/organisations/<int:organisation_id>", methods=["GET", "POST"])
 @role_required(*EDITORS)
@@ -761,7 +754,7 @@ def edit_organisation(organisation_id: int | None = None):
     if not form.validate_on_submit():
         return render_template(template, form=form, organisation=organisation), _status()
     values = _organisation_values(form)
-    if _name_taken(values["name_en"], organisation_id):
+    if editing.organisation_name_taken(values["name_en"], {organisation_id} if organisation_id else set()):
         form.name.errors = [_("An organisation with this name already exists.")]
         return render_template(template, form=form, organisation=organisation), 422
     if organisation is None:

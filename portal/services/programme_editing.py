@@ -411,3 +411,12 @@ def delete_organisation(organisation: Organisation) -> None:
         raise ProgrammeError(str(_l("Presenters or series refer to this organisation (%(count)d); change them first.",
                                     count=uses)))
     db.session.delete(organisation)
+
+
+def organisation_name_taken(name: str, except_ids=frozenset()) -> bool:
+    """Whether another organisation (not one of ``except_ids``) has this English name, case aside:
+    the name is how organisers tell organisations apart, and the database keeps it unique."""
+    statement = db.select(Organisation.id).where(db.func.lower(Organisation.name_en) == name.strip().lower())
+    if except_ids:
+        statement = statement.where(Organisation.id.not_in(except_ids))
+    return db.session.scalar(statement.limit(1)) is not None

@@ -37,6 +37,7 @@ from portal.models import (
 )
 from portal.models.bilingual import LANGUAGES, TRANSLATABLE, fields_of, is_written
 from portal.models.types import parse_id
+from portal.services.programme_editing import organisation_name_taken
 
 # ---------------------------------------------------------------- what is missing
 
@@ -276,6 +277,21 @@ def _stored_value(item, name: str, text: str) -> str | None:
     return None if _column(item, name).nullable else ""
 
 
+def _names_taken(renamed: dict[int, tuple[int, str]]) -> list[str]:
+    """Organisation names must stay unique (case aside), within the file and against the names
+    stored now (the database checks each row as it is written, so two cannot swap in one file)."""
+    problems, first_line = [], {}
+    for organisation_id, (line, name) in sorted(renamed.items(), key=lambda item: item[1]):
+        folded = name.lower()
+        if not name:
+            continue
+        if folded in first_line or organisation_name_taken(name, {organisation_id}):
+            problems.append(str(_l("Line %(line)d: another organisation is already named “%(name)s”.",
+                                   line=line, name=name)))
+        first_line.setdefault(folded, line)
+    return problems
+
+
 def import_csv(data: bytes, series: Series | None = None) -> ImportSummary:
     """Store both versions from a translator's file; all rows or none.
 
@@ -297,6 +313,7 @@ def import_csv(data: bytes, series: Series | None = None) -> ImportSummary:
     problems: list[str] = []
     writes: list[tuple[object, str, str, str, str]] = []
     seen: set[str] = set()
+    renamed: dict[int, tuple[int, str]] = {}  # organisation id: (line, its English name in the file)
     summary = ImportSummary()
     try:
         for row in reader:
@@ -320,8 +337,10 @@ def import_csv(data: bytes, series: Series | None = None) -> ImportSummary:
             kind = key.split(".")[0]
             if (kind, name) in NEEDED and not (english.strip() or french.strip()):
                 problems.append(str(_l("Line %(line)d: “%(key)s” needs an English or a French text.", line=line, key=key)))
-            if kind == "organisation" and name == "name" and not english.strip():
-                problems.append(str(_l("Line %(line)d: an organisation keeps its English name.", line=line)))
+            if kind == "organisation" and name == "name":
+                if not english.strip():
+                    problems.append(str(_l("Line %(line)d: an organisation keeps its English name.", line=line)))
+                renamed[item.id] = (line, english.strip())
             for language, text in (("en", english), ("fr", french)):
                 limit = getattr(_column(item, f"{name}_{language}").type, "length", None)
                 if limit and len(text) > limit:
@@ -329,6 +348,7 @@ def import_csv(data: bytes, series: Series | None = None) -> ImportSummary:
             writes.append((item, name, english, french, key))
     except csv.Error as error:
         problems.append(str(_l("Line %(line)d: %(reason)s.", line=reader.line_num, reason=str(error))))
+    problems += _names_taken(renamed)
     if problems:
         raise TranslationFileError(problems)
     for item, name, english, french, key in writes:
