@@ -48,7 +48,6 @@ REQUEST_SECONDS = Histogram(
 REGISTRATIONS = Counter(
     "portal_registrations_total", "Registration attempts by outcome.", ["outcome"],
 )
-REGISTRATION_OUTCOMES = ("confirmed", "waitlisted", "refused", "rate_limited")
 
 
 # --- logging --------------------------------------------------------------------------

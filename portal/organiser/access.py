@@ -6,8 +6,10 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
 
-from portal.models import Role
+from portal.extensions import db
+from portal.models import Role, Webinar
 
 READERS = (Role.ADMIN, Role.ORGANISER, Role.VIEWER)
 EDITORS = (Role.ADMIN, Role.ORGANISER)
@@ -33,3 +35,10 @@ def role_required(*roles: Role):
         return guarded
 
     return decorator
+
+
+def webinar_or_404(webinar_id: int) -> Webinar:
+    """The webinar an organiser page is about, with its series (every such page shows it)."""
+    return db.session.scalars(
+        db.select(Webinar).where(Webinar.id == webinar_id).options(joinedload(Webinar.series))
+    ).first() or abort(404)

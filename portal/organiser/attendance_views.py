@@ -20,7 +20,7 @@ from portal.models import (
     Webinar,
 )
 from portal.organiser import bp
-from portal.organiser.access import EDITORS, READERS, role_required
+from portal.organiser.access import EDITORS, READERS, role_required, webinar_or_404
 from portal.organiser.attendance_forms import (
     AttendanceImportForm,
     FinalForm,
@@ -35,12 +35,6 @@ from portal.services.attendance_reports import ReportUnreadable
 PAGE_SIZE = 50
 
 
-def _webinar_or_404(webinar_id: int) -> Webinar:
-    return db.session.scalars(
-        db.select(Webinar).where(Webinar.id == webinar_id).options(joinedload(Webinar.series))
-    ).first() or abort(404)
-
-
 def _back(webinar: Webinar, anchor: str | None = None):
     return redirect(url_for("organiser.attendance_page", webinar_id=webinar.id, _anchor=anchor), 303)
 
@@ -48,7 +42,7 @@ def _back(webinar: Webinar, anchor: str | None = None):
 @bp.get("/webinars/<int:webinar_id>/attendance")
 @role_required(*READERS)
 def attendance_page(webinar_id: int):
-    return render_attendance(_webinar_or_404(webinar_id))
+    return render_attendance(webinar_or_404(webinar_id))
 
 
 def render_attendance(webinar: Webinar, *, status: int = 200, import_form=None, threshold_form=None,
@@ -102,7 +96,7 @@ def import_attendance(webinar_id: int):
     # A 50 000-row report is several megabytes: more than the site-wide limit for forms.
     request.max_content_length = current_app.config["ATTENDANCE_MAX_UPLOAD_BYTES"]
     csrf.protect()
-    webinar = _webinar_or_404(webinar_id)
+    webinar = webinar_or_404(webinar_id)
     form = AttendanceImportForm()
     if not form.validate_on_submit():
         return render_attendance(webinar, status=422, import_form=form)
@@ -134,7 +128,7 @@ def import_attendance(webinar_id: int):
 @bp.post("/webinars/<int:webinar_id>/attendance/threshold")
 @role_required(*EDITORS)
 def attendance_threshold(webinar_id: int):
-    webinar = _webinar_or_404(webinar_id)
+    webinar = webinar_or_404(webinar_id)
     form = ThresholdForm()
     if not form.validate_on_submit():
         return render_attendance(webinar, status=422, threshold_form=form)
@@ -150,7 +144,7 @@ def attendance_threshold(webinar_id: int):
 @bp.post("/webinars/<int:webinar_id>/attendance/unmatched/<int:unmatched_id>")
 @role_required(*EDITORS)
 def resolve_unmatched(webinar_id: int, unmatched_id: int):
-    webinar = _webinar_or_404(webinar_id)
+    webinar = webinar_or_404(webinar_id)
     person = db.session.scalars(
         db.select(UnmatchedAttendee).where(UnmatchedAttendee.id == unmatched_id,
                                            UnmatchedAttendee.webinar_id == webinar.id)
@@ -191,7 +185,7 @@ def _chosen_registration(webinar: Webinar, person: UnmatchedAttendee, email: str
 @bp.post("/webinars/<int:webinar_id>/attendance/use-report/<int:registration_id>")
 @role_required(*EDITORS)
 def use_report(webinar_id: int, registration_id: int):
-    webinar = _webinar_or_404(webinar_id)
+    webinar = webinar_or_404(webinar_id)
     registration = db.session.scalars(
         db.select(Registration).where(Registration.id == registration_id, Registration.webinar_id == webinar.id)
     ).first() or abort(404)
@@ -209,7 +203,7 @@ def use_report(webinar_id: int, registration_id: int):
 @bp.post("/webinars/<int:webinar_id>/attendance/final")
 @role_required(*EDITORS)
 def attendance_final(webinar_id: int):
-    webinar = _webinar_or_404(webinar_id)
+    webinar = webinar_or_404(webinar_id)
     form = FinalForm()
     if not form.validate_on_submit():
         abort(400)

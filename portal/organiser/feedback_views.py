@@ -8,24 +8,18 @@ contact: the query itself only returns a name for those.
 from __future__ import annotations
 
 from flask import Response, abort, render_template, request, stream_with_context
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
-from portal.models import Series, Webinar
+from portal.models import Series
 from portal.organiser import bp
-from portal.organiser.access import READERS, role_required
+from portal.organiser.access import READERS, role_required, webinar_or_404
 from portal.services import audit, csv_export
 from portal.services import feedback as results
 from portal.services.feedback import TEXT_QUESTIONS, CommentFilters
 
 #: Geometry of the horizontal rating bar charts (SVG user units).
 CHART = {"width": 480, "row": 30, "label": 80, "value_gap": 8}
-
-
-def _webinar_or_404(webinar_id: int) -> Webinar:
-    return db.session.scalars(
-        db.select(Webinar).where(Webinar.id == webinar_id).options(joinedload(Webinar.series))
-    ).first() or abort(404)
 
 
 def _filters_from_args() -> CommentFilters:
@@ -41,7 +35,7 @@ def _filters_from_args() -> CommentFilters:
 @bp.get("/webinars/<int:webinar_id>/feedback")
 @role_required(*READERS)
 def webinar_feedback(webinar_id: int):
-    webinar = _webinar_or_404(webinar_id)
+    webinar = webinar_or_404(webinar_id)
     filters = _filters_from_args()
     return render_template(
         "organiser/feedback/webinar.html",
@@ -58,7 +52,7 @@ def webinar_feedback(webinar_id: int):
 @role_required(*READERS)
 def webinar_feedback_summary(webinar_id: int):
     """A page meant for printing or saving as PDF: figures and the quotable comments only."""
-    webinar = _webinar_or_404(webinar_id)
+    webinar = webinar_or_404(webinar_id)
     return render_template(
         "organiser/feedback/summary.html",
         webinar=webinar,
@@ -83,7 +77,7 @@ def series_feedback(series_id: int):
 @bp.get("/webinars/<int:webinar_id>/feedback.csv")
 @role_required(*READERS)
 def webinar_feedback_csv(webinar_id: int):
-    webinar = _webinar_or_404(webinar_id)
+    webinar = webinar_or_404(webinar_id)
     audit.record("export", webinar, summary=f"feedback.csv of {webinar.title}"[:300])
     db.session.commit()
     presentations = list(webinar.presentations)

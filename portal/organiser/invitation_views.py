@@ -4,22 +4,15 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.models import Invitation, Webinar
 from portal.organiser import bp
-from portal.organiser.access import EDITORS, READERS, role_required
+from portal.organiser.access import EDITORS, READERS, role_required, webinar_or_404
 from portal.organiser.forms import EmptyForm, InvitationForm, printable
 from portal.services import audit, invitations
 
 MAX_UPLOAD_BYTES = 1_000_000
-
-
-def _webinar_or_404(webinar_id: int) -> Webinar:
-    return db.session.scalars(
-        db.select(Webinar).where(Webinar.id == webinar_id).options(joinedload(Webinar.series))
-    ).first() or abort(404)
 
 
 def _page(webinar: Webinar, form: InvitationForm, status: int = 200, problems=None):
@@ -32,13 +25,13 @@ def _page(webinar: Webinar, form: InvitationForm, status: int = 200, problems=No
 @bp.get("/webinars/<int:webinar_id>/invitations")
 @role_required(*READERS)
 def invitations_list(webinar_id: int):
-    return _page(_webinar_or_404(webinar_id), InvitationForm(formdata=None))
+    return _page(webinar_or_404(webinar_id), InvitationForm(formdata=None))
 
 
 @bp.post("/webinars/<int:webinar_id>/invitations")
 @role_required(*EDITORS)
 def invite(webinar_id: int):
-    webinar = _webinar_or_404(webinar_id)
+    webinar = webinar_or_404(webinar_id)
     form = InvitationForm()
     if not form.validate_on_submit():
         return _page(webinar, form, 422)

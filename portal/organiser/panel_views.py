@@ -4,28 +4,21 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
-from portal.models import PanelQuestionStatus, Webinar
+from portal.models import PanelQuestionStatus
 from portal.models.types import parse_id
 from portal.organiser import bp
-from portal.organiser.access import EDITORS, READERS, role_required
+from portal.organiser.access import EDITORS, READERS, role_required, webinar_or_404
 from portal.organiser.forms import EmptyForm
 from portal.services import audit, csv_export
 from portal.services import panel_questions as panel
 
 
-def _webinar_or_404(webinar_id: int) -> Webinar:
-    return db.session.scalars(
-        db.select(Webinar).where(Webinar.id == webinar_id).options(joinedload(Webinar.series))
-    ).first() or abort(404)
-
-
 @bp.get("/webinars/<int:webinar_id>/panel-questions")
 @role_required(*READERS)
 def panel_queue(webinar_id: int):
-    webinar = _webinar_or_404(webinar_id)
+    webinar = webinar_or_404(webinar_id)
     status = request.args.get("status", "")
     rows = panel.queue(webinar, status or None)
     talks = {t.id: t for t in panel.presentations_of(webinar)}
@@ -38,7 +31,7 @@ def panel_queue(webinar_id: int):
 @bp.post("/webinars/<int:webinar_id>/panel-questions/<int:panel_question_id>")
 @role_required(*EDITORS)
 def moderate_panel_question(webinar_id: int, panel_question_id: int):
-    webinar = _webinar_or_404(webinar_id)
+    webinar = webinar_or_404(webinar_id)
     question = panel.question_of(webinar, panel_question_id) or abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)
@@ -66,7 +59,7 @@ def moderate_panel_question(webinar_id: int, panel_question_id: int):
 @bp.get("/webinars/<int:webinar_id>/presenter-brief")
 @role_required(*READERS)
 def presenter_brief(webinar_id: int):
-    webinar = _webinar_or_404(webinar_id)
+    webinar = webinar_or_404(webinar_id)
     return render_template("organiser/presenter_brief.html", webinar=webinar, groups=panel.brief(webinar))
 
 
@@ -77,7 +70,7 @@ CSV_HEADER = ["id", "presentation", "question", "status", "starred", "merged_int
 @bp.get("/webinars/<int:webinar_id>/panel-questions.csv")
 @role_required(*READERS)
 def panel_questions_csv(webinar_id: int):
-    webinar = _webinar_or_404(webinar_id)
+    webinar = webinar_or_404(webinar_id)
     audit.record("export", webinar, summary=f"panel-questions.csv of {webinar.title}"[:300])
     db.session.commit()
     rows = [(q.id, talk or "", q.text, q.status.value, q.starred, q.merged_into_id or "", q.share_name,

@@ -9,7 +9,6 @@ from flask import Response, abort, flash, redirect, render_template, request, st
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.labels import label
@@ -26,7 +25,7 @@ from portal.models import (
 from portal.models.bilingual import shown
 from portal.models.types import parse_id, utcnow
 from portal.organiser import bp
-from portal.organiser.access import EDITORS, READERS, role_required
+from portal.organiser.access import EDITORS, READERS, role_required, webinar_or_404
 from portal.organiser.attendance_words import refusal_message
 from portal.organiser.forms import (
     AUDIENCE_CHOICES,
@@ -35,6 +34,7 @@ from portal.organiser.forms import (
     MessageForm,
     manual_registration_form,
 )
+from portal.search import clean_query
 from portal.services import (
     accessibility_needs,
     attendance,
@@ -51,12 +51,6 @@ from portal.services.signups import RegistrationFilters
 MAX_BULK = 500
 
 
-def _webinar_or_404(webinar_id: int) -> Webinar:
-    return db.session.scalars(
-        db.select(Webinar).where(Webinar.id == webinar_id).options(joinedload(Webinar.series))
-    ).first() or abort(404)
-
-
 def _filter_choices():
     return {
         "statuses": [(s.value, label(s)) for s in RegistrationStatus],
@@ -71,7 +65,7 @@ def _filter_choices():
 @bp.get("/webinars/<int:webinar_id>/registrations")
 @role_required(*READERS)
 def registrations(webinar_id: int):
-    webinar = _webinar_or_404(webinar_id)
+    webinar = webinar_or_404(webinar_id)
     filters = RegistrationFilters.from_args(request.args)
     page = signups.page_of(webinar.id, filters)
     asked = questions.every_question_of(webinar)
@@ -100,7 +94,7 @@ def _selected(webinar: Webinar) -> list[Registration]:
 @bp.post("/webinars/<int:webinar_id>/registrations/bulk")
 @role_required(*EDITORS)
 def bulk_registrations(webinar_id: int):
-    webinar = _webinar_or_404(webinar_id)
+    webinar = webinar_or_404(webinar_id)
     form = BulkForm()
     back = url_for("organiser.registrations", webinar_id=webinar.id, **_kept_args())
     if not form.validate_on_submit():
@@ -232,12 +226,12 @@ def _apply_one(action: str, registration: Registration) -> str | None:
 @bp.get("/webinars/<int:webinar_id>/checkin")
 @role_required(*EDITORS)
 def checkin(webinar_id: int):
-    return render_checkin(_webinar_or_404(webinar_id))
+    return render_checkin(webinar_or_404(webinar_id))
 
 
 def render_checkin(webinar: Webinar, status: int = 200):
     source = request.form if request.method == "POST" else request.args
-    filters = RegistrationFilters(q=signups.searchable(source.get("q")),
+    filters = RegistrationFilters(q=clean_query(source.get("q")),
                                   status=RegistrationStatus.CONFIRMED.value, sort="name")
     page = signups.page_of(webinar.id, filters)
     counts = signups.webinar_counts([webinar.id]).get(webinar.id)
@@ -249,7 +243,7 @@ def render_checkin(webinar: Webinar, status: int = 200):
 @bp.post("/webinars/<int:webinar_id>/checkin/<int:registration_id>")
 @role_required(*EDITORS)
 def checkin_mark(webinar_id: int, registration_id: int):
-    webinar = _webinar_or_404(webinar_id)
+    webinar = webinar_or_404(webinar_id)
     registration = db.session.scalars(
         db.select(Registration).where(Registration.id == registration_id, Registration.webinar_id == webinar.id)
     ).first() or abort(404)
@@ -265,7 +259,7 @@ def checkin_mark(webinar_id: int, registration_id: int):
         audit.record("attendance", registration, summary=f"registration #{registration.id} at {webinar.title}"[:300],
                      changes={"attended": (before, present)})
         db.session.commit()
-    q = signups.searchable(request.form.get("q"))
+    q = clean_query(request.form.get("q"))
     return redirect(url_for("organiser.checkin", webinar_id=webinar.id, q=q or None,
                             _anchor=f"registration-{registration.id}"))
 
@@ -317,7 +311,7 @@ def _answers_by_registration(ids: list[int], asked: list) -> dict[int, dict[int,
 @bp.get("/webinars/<int:webinar_id>/registrations.csv")
 @role_required(*READERS)
 def registrations_csv(webinar_id: int):
-    webinar = _webinar_or_404(webinar_id)
+    webinar = webinar_or_404(webinar_id)
     filters = RegistrationFilters.from_args(request.args)
     audit.record("export", webinar, summary=f"registrations.csv of {webinar.title}"[:300],
                  changes={"filters": (None, filters.as_args(page=None))})
@@ -367,7 +361,7 @@ def _is_duplicate(webinar: Webinar, form: MessageForm) -> bool:
 @bp.route("/webinars/<int:webinar_id>/message", methods=["GET", "POST"])
 @role_required(*EDITORS)
 def message_registrants(webinar_id: int):
-    webinar = _webinar_or_404(webinar_id)
+    webinar = webinar_or_404(webinar_id)
     form = MessageForm()
     template = "organiser/message.html"
     if not form.validate_on_submit():
@@ -424,7 +418,7 @@ def add_registration(webinar_id: int):
     so they get the same confirmation or waiting-list email and the same manage link."""
     from portal.registration.routes import _details_from
 
-    webinar = _webinar_or_404(webinar_id)
+    webinar = webinar_or_404(webinar_id)
     form = manual_registration_form()()
     if form.preferred_language.data is None:
         form.preferred_language.data = "en"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import idna
 
-from portal.models import RegistrationStatus, Webinar, WebinarAudience
+from portal.models import Webinar, WebinarAudience
 
 MAX_PATTERNS = 200
 
@@ -88,8 +88,3 @@ def needs_decision(webinar: Webinar, email: str) -> bool:
     if webinar.audience == WebinarAudience.RESTRICTED:
         return not domain_allowed(email, patterns_of(webinar.series))
     return False
-
-
-def shows_restricted_to(status: RegistrationStatus) -> bool:
-    """Only confirmed registrations see what a vetted webinar keeps back (join link, recording)."""
-    return status == RegistrationStatus.CONFIRMED

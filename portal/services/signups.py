@@ -213,7 +213,7 @@ class RegistrationFilters:
         except (TypeError, ValueError):
             page = 1
         return cls(
-            q=searchable(args.get("q")),
+            q=clean_query(args.get("q")),
             status=status if status in {s.value for s in RegistrationStatus} else "",
             sector=sector if sector in {s.value for s in Sector} else "",
             attended=attended if attended in {"yes", "no"} else "",
@@ -230,11 +230,6 @@ class RegistrationFilters:
 
 
 _ANSWER_FILTER = re.compile(r"^\d{1,9}:[a-z0-9]{1,20}$")
-
-
-def searchable(text: str | None) -> str:
-    """A search term without control characters, at most 200 long (``portal.search.clean_query``)."""
-    return clean_query(text)
 
 
 def _escape_like(text: str) -> str:
