@@ -198,3 +198,17 @@ def test_recording_shows_on_public_pages_after_the_webinar(client, app):
     assert 'href="https://video.example.org/rec1"' in page
     home = client.get("/").get_data(as_text=True)
     assert "Recorded webinar" in home and "Recording available" in home
+
+
+def test_the_attendees_answer_rate_counts_attendees_answers_only_as_the_dashboard_does(app):
+    from portal.services import signups
+
+    webinar = make_webinar(starts_at=now() - timedelta(days=1))
+    came, _ = make_registration(webinar, attended=True)
+    missed, _ = make_registration(webinar, attended=False)  # a no-show may answer too
+    for registration in (came, missed):
+        feedback.submit(registration, Answers(overall_rating=4), webinar.ends_at + timedelta(hours=1))
+    db.session.commit()
+    result = feedback.results_for([webinar])[webinar.id]
+    assert (result.responses, result.attended, result.rate_attended) == (2, 1, 100.0)
+    assert signups.webinar_counts([webinar.id])[webinar.id].feedback_rate_attended == result.rate_attended

@@ -302,6 +302,8 @@ class WebinarResults:
     confirmed: int = 0
     attended: int = 0
     responses: int = 0
+    #: Answers given by confirmed registrations marked attended (the dashboard's numerator too).
+    responses_from_attendees: int = 0
     quotable: int = 0
     overall: Distribution = field(default_factory=Distribution)
     relevance: Distribution = field(default_factory=Distribution)
@@ -313,7 +315,9 @@ class WebinarResults:
 
     @property
     def rate_attended(self) -> float | None:
-        return round(100 * self.responses / self.attended, 1) if self.attended else None
+        """Share of attendees who answered: a confirmed no-show may answer too, and is not counted
+        here (dividing every answer by the attendees could pass 100 %)."""
+        return round(100 * self.responses_from_attendees / self.attended, 1) if self.attended else None
 
 
 def results_for(webinars: Iterable[Webinar]) -> dict[int, WebinarResults]:
@@ -356,15 +360,21 @@ def _add_response_summary(results: dict[int, WebinarResults], ids: list[int]) ->
             func.count(FeedbackResponse.relevance),
             func.avg(FeedbackResponse.relevance),
             func.sum(case((FeedbackResponse.quote_consent, 1), else_=0)),
-        ).where(FeedbackResponse.webinar_id.in_(ids)).group_by(FeedbackResponse.webinar_id)
+            func.sum(case((Registration.attended.is_(True) & (Registration.status == RegistrationStatus.CONFIRMED),
+                           1), else_=0)),
+        )
+        .outerjoin(FeedbackSubmission, FeedbackSubmission.response_id == FeedbackResponse.id)
+        .outerjoin(Registration, Registration.id == FeedbackSubmission.registration_id)
+        .where(FeedbackResponse.webinar_id.in_(ids)).group_by(FeedbackResponse.webinar_id)
     )
-    for webinar_id, count, overall, n_relevance, relevance, quotable in rows:
+    for webinar_id, count, overall, n_relevance, relevance, quotable, from_attendees in rows:
         result = results[webinar_id]
         result.responses = result.overall.total = int(count)
         result.overall.average = _average(overall)
         result.relevance.total = int(n_relevance)
         result.relevance.average = _average(relevance)
         result.quotable = int(quotable or 0)
+        result.responses_from_attendees = int(from_attendees or 0)
 
 
 def _add_distributions(results: dict[int, WebinarResults], ids: list[int]) -> None:
