@@ -145,3 +145,14 @@ def test_the_demo_wears_the_hosts_name_only(runner, client):
     assert "signature-logo" not in html
     row = db.session.get(SiteIdentity, 1)
     assert (row.name_fr, row.logo) == ("Sécurité publique Canada", None)
+
+
+def test_the_form_shows_what_another_worker_just_saved_not_its_own_older_copy(admin_client, another_app):
+    """Two workers: one saves; the other's edit form must not carry its cached copy back."""
+    admin = make_organiser("admin", email="second-admin@example.org")
+    db.session.commit()
+    worker = another_app().test_client()
+    sign_in(worker, admin)
+    assert 'value="Example Agency"' not in worker.get("/organiser/site-identity").get_data(as_text=True)
+    assert _post(admin_client, **_form()).status_code == 302  # the first worker saves
+    assert 'value="Example Agency"' in worker.get("/organiser/site-identity").get_data(as_text=True)

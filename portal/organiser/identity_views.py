@@ -31,6 +31,9 @@ def _render(form: SiteIdentityForm, status: int = 200):
 @bp.get("/site-identity")
 @role_required(*ADMINS)
 def site_identity_page():
+    # The stored identity, not this worker's copy (up to 30 s old): a form filled from a stale
+    # copy, saved again, would undo a change another worker just made.
+    site_identity.forget()
     return _render(_form_from_current())
 
 
