@@ -112,6 +112,7 @@ def test_only_a_valid_invitation_opens_the_form_and_only_for_its_address(client,
     db.session.expire_all()
     invitation = db.session.scalars(select(Invitation)).one()
     assert invitations.state_of(invitation) == invitations.InvitationState.REGISTERED
+    assert invitation.registration_id == registration.id
     # The link is for this webinar only.
     elsewhere = make_webinar(audience=WebinarAudience.INVITATION)
     db.session.commit()

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import abort, render_template
-from flask_babel import get_locale
 
+from portal.models.bilingual import reading_language
 from portal.public import bp
 from portal.services import certificates, materials, programme
 from portal.services.certificate_pdf import hours_text
@@ -22,7 +22,7 @@ def certificate(code: str):
     found = certificates.find_by_code(code)
     if found is None:
         abort(404)
-    language = str(get_locale() or "en")
+    language = reading_language()
     sessions = [{**s, "starts_at": datetime.fromisoformat(s["starts_at"]), "hours": hours_text(s["minutes"], language)}
                 for s in found.sessions or []]
     response = render_template("public/certificate.html", certificate=found, sessions=sessions,

@@ -188,7 +188,7 @@ def _registration_page(slug: str):
         db.session.rollback()
         return page(409, _("%(title)s: %(reason)s", title=refused.availability.webinar.title, reason=refused.message))
     if invitation is not None:
-        invitations.link_registration(invitation, webinar, form.email.data)
+        invitations.link_registration(invitation, outcomes[0].registration)
     if outcomes[0].outcome != registrations.Outcome.ALREADY_REGISTERED:
         # Never added to an existing registration: whoever types an address must not write on its behalf.
         _ask_panel(outcomes[0].registration, form)

@@ -174,12 +174,9 @@ def bound_to(invitation: Invitation, email: str) -> bool:
     return normalise_email(email) == invitation.email_normalised
 
 
-def link_registration(invitation: Invitation, webinar: Webinar, email: str) -> None:
-    """Remember which registration an invitation became (the one active for its address)."""
-    invitation.registration_id = db.session.scalar(
-        select(Registration.id).where(Registration.webinar_id == webinar.id,
-                                      Registration.email_normalised == normalise_email(email),
-                                      Registration.status != RegistrationStatus.CANCELLED))
+def link_registration(invitation: Invitation, registration: Registration) -> None:
+    """Remember which registration an invitation became (new, or the one already active)."""
+    invitation.registration_id = registration.id
 
 
 def revoke(invitation: Invitation) -> bool:
